@@ -1,0 +1,1 @@
+"""The typer app and what it drives: config, files, reports."""

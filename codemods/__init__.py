@@ -1,0 +1,1 @@
+"""Analysis and transforms: pure functions from source to findings and new source."""
