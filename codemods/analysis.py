@@ -1,0 +1,376 @@
+"""Findings: blocking calls that run on the event loop, with the evidence that proves them.
+
+Input: module summaries (``summary.py``) and the catalog. Steps:
+
+1. classify every call site: a catalog API (blocking), an edge to a project function, or nothing;
+2. solve which *sync* project functions block, breadth-first from the direct blocking calls, so
+   each one carries its shortest chain to a catalog API;
+3. report call sites inside ``async def`` bodies that block directly or call a blocking sync
+   function, merging chained calls (``session.exec(q).all()``) into one finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from .catalog import CODES, Api, Catalog, Match
+from .resolve import Project, Resolver
+from .summary import SV, CallSite, FunctionSummary, ModuleSummary
+
+# Receivers we cannot type, but whose name strongly suggests a blocking client: shown only with
+# --include-uncertain, at low confidence.
+_UNCERTAIN_HINTS: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
+    (re.compile(r"(^|[._])(session|db|db_session|dbsession)$"), "AM200",
+     frozenset({"exec", "execute", "commit", "refresh", "flush", "scalar", "scalars", "get", "delete",
+                "merge", "rollback", "query"})),
+    (re.compile(r"(^|[._])(cursor|cur|conn|connection)$"), "AM210",
+     frozenset({"execute", "executemany", "fetchone", "fetchall", "fetchmany", "commit"})),
+    (re.compile(r"(^|[._])(redis|redis_client|cache|r)$"), "AM230",
+     frozenset({"get", "set", "setex", "delete", "hget", "hset", "lpush", "rpush", "expire", "incr", "publish"})),
+    (re.compile(r"(^|[._])(s3|s3_client|boto_client|dynamodb|sqs)$"), "AM220",
+     frozenset({"put_object", "get_object", "upload_file", "download_file", "delete_object", "list_objects_v2",
+                "put_item", "get_item", "query", "scan", "send_message"})),
+)
+
+
+@dataclass(frozen=True)
+class Hop:
+    function: str
+    path: str
+    line: int
+    call: str
+
+
+@dataclass
+class Finding:
+    path: str
+    line: int
+    col: int  # 0-based characters
+    end_line: int
+    end_col: int
+    code: str
+    call: str  # qualified name of the blocking API
+    function: str  # enclosing async function, qualified
+    message: str
+    via: list[Hop] = field(default_factory=list)
+    confidence: str = "high"
+    evidence: list[str] = field(default_factory=list)
+    linter_code: str = ""
+    native: str = ""
+    chained: list[str] = field(default_factory=list)  # result methods merged into this finding
+    kind: str = "direct"  # direct | interprocedural | uncertain
+
+    @property
+    def category(self) -> str:
+        return CODES[self.code].category
+
+    @property
+    def fixes(self) -> list[str]:
+        return ["offload", "native"] if CODES[self.code].native or self.native else ["offload"]
+
+
+@dataclass
+class Options:
+    include_uncertain: bool = False
+    # module-name glob -> codes ignored there (from per-module configuration)
+    ignore_codes: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass
+class _Site:
+    site: CallSite
+    match: Match | None = None  # a catalog API
+    target: str | None = None  # a project function it calls
+    evidence: str = ""
+    uncertain: str = ""  # code guessed by the name heuristic
+
+
+def _suppressed(module: ModuleSummary, site: CallSite, code: str, linter: str, direct: bool) -> bool:
+    for line in {site.line, site.end_line}:
+        entry = module.suppress.get(line)
+        if entry is None:
+            continue
+        kind, codes = entry
+        if kind in ("am", "both") and ("*" in codes or code in codes):
+            return True
+        if kind in ("noqa", "both") and direct and linter and ("*" in codes or linter in codes
+                                                                or _linter_family(linter) & codes):
+            return True
+    return False
+
+
+def _linter_family(linter: str) -> frozenset[str]:
+    """Codes a project may have used for the same call: ruff and flake8-async share ASYNCxxx."""
+    return frozenset(CODES_BY_LINTER.get(linter, ()))
+
+
+CODES_BY_LINTER: dict[str, tuple[str, ...]] = {}
+for _c in CODES.values():
+    for _l in _c.linter_codes:
+        CODES_BY_LINTER.setdefault(_l, _c.linter_codes)
+
+
+class Analysis:
+    def __init__(self, modules: list[ModuleSummary], catalog: Catalog, options: Options | None = None):
+        self.project = Project(modules)
+        self.catalog = catalog
+        self.resolver = Resolver(self.project, catalog)
+        self.options = options or Options()
+        self.sites: dict[str, list[_Site]] = {}
+        # sync function -> (code, chain of hops to the catalog API, api target, linter code)
+        self.blocking: dict[str, tuple[str, list[Hop], str, str, str]] = {}
+
+    # ----- step 1: classify call sites ----------------------------------------------------------
+    def classify(self, fn: FunctionSummary) -> list[_Site]:
+        cached = self.sites.get(fn.qualname)
+        if cached is not None:
+            return cached
+        out: list[_Site] = []
+        for site in fn.calls:
+            out.append(self._classify_site(site))
+        self.sites[fn.qualname] = out
+        return out
+
+    def _classify_site(self, site: CallSite) -> _Site:
+        result = _Site(site)
+        if site.callee is None:
+            return result
+        value = self.resolver.resolve(site.callee)
+        if value is None:
+            self._uncertain(result)
+            return result
+        kind = value[0]
+        if kind == "ext":
+            if site.awaited:
+                return result
+            match = self.catalog.lookup_function(value[1])
+            if match is not None and self._applies(match.api, site):
+                result.match = match
+                result.evidence = f"`{site.text or value[1]}` resolves to `{value[1]}`"
+        elif kind == "method":
+            if site.awaited:
+                return result
+            type_name, name, path = value[1], value[2], value[3]
+            match = self.catalog.lookup_method(type_name, name)
+            if match is not None and self._applies(match.api, site):
+                target = f"{type_name}.{path}.{name}" if path else match.target
+                result.match = Match(match.api, target)
+                result.evidence = self._receiver_evidence(site.callee, type_name)
+        elif kind in ("fn", "bound"):
+            if self.catalog.is_safe(value[1]):
+                return result
+            result.target = value[1]
+        elif kind == "cls":
+            init = self.resolver._find_method(value[1], "__init__")
+            if init is not None:
+                result.target = init
+            else:
+                for ext in self.resolver.external_bases(value[1]):
+                    match = self.catalog.lookup_function(ext)
+                    if match is not None:
+                        result.match = match
+                        break
+        elif kind == "inst" and value[1] in self.project.classes:
+            call = self.resolver._find_method(value[1], "__call__")
+            if call is not None:
+                result.target = call
+        return result
+
+    def _applies(self, api: Api, site: CallSite) -> bool:
+        if api.unless_kw and any(k in api.unless_kw for k in site.kwnames):
+            return False
+        if api.unless_args and site.nargs >= api.unless_args:
+            return False
+        return True
+
+    def _uncertain(self, result: _Site) -> None:
+        site = result.site
+        if site.awaited or not site.text or "." not in site.text:
+            return
+        receiver, _, method = site.text.rpartition(".")
+        for pattern, code, methods in _UNCERTAIN_HINTS:
+            if method in methods and pattern.search(receiver):
+                result.uncertain = code
+                result.evidence = f"receiver `{receiver}` is untyped; its name suggests a {CODES[code].category} client"
+                return
+
+    def _receiver_evidence(self, callee: SV, type_name: str) -> str:
+        receiver = callee[1] if callee and callee[0] == "attr" else None
+        how = _describe(receiver) if receiver is not None else ""
+        return f"receiver is `{type_name}`" + (f" ({how})" if how else "")
+
+    # ----- step 2: which sync functions block -----------------------------------------------------
+    def solve(self) -> None:
+        callers: dict[str, list[tuple[str, CallSite]]] = {}
+        queue: deque[str] = deque()
+        for q, fn in self.project.functions.items():
+            module = self.project.function_module[q]
+            for s in self.classify(fn):
+                if s.target is not None:
+                    callers.setdefault(s.target, []).append((q, s.site))
+            if fn.is_async:
+                continue
+            for s in self.classify(fn):
+                if s.match is None:
+                    continue
+                api = s.match.api
+                if _suppressed(module, s.site, api.code, api.linter, direct=True):
+                    continue
+                hop = Hop(q, module.path, s.site.line, s.match.target)
+                self.blocking[q] = (api.code, [hop], s.match.target, api.linter, api.native)
+                queue.append(q)
+                break
+        while queue:
+            callee = queue.popleft()
+            code, chain, target, linter, native = self.blocking[callee]
+            for caller, site in callers.get(callee, ()):
+                fn = self.project.functions[caller]
+                if fn.is_async or caller in self.blocking or site.awaited:
+                    continue
+                module = self.project.function_module[caller]
+                if _suppressed(module, site, code, linter, direct=False):
+                    continue
+                hop = Hop(caller, module.path, site.line, callee)
+                self.blocking[caller] = (code, [hop] + chain, target, linter, native)
+                queue.append(caller)
+
+    # ----- step 3: findings in async functions ------------------------------------------------------
+    def findings(self) -> list[Finding]:
+        self.solve()
+        out: list[Finding] = []
+        for q, fn in self.project.functions.items():
+            if fn.is_async:
+                out += self._findings_in(fn)
+        out.sort(key=lambda f: (f.path, f.line, f.col, f.code))
+        return out
+
+    def _findings_in(self, fn: FunctionSummary) -> list[Finding]:
+        module = self.project.function_module[fn.qualname]
+        sites = self.classify(fn)
+        produced: dict[int, Finding] = {}
+        for index, s in enumerate(sites):
+            finding = self._finding_for(fn, module, s)
+            if finding is None:
+                continue
+            # session.exec(q).all(): the result method joins the finding of the call it reads from
+            receiver = s.site.receiver_site
+            if receiver >= 0 and receiver in produced and s.match is not None:
+                inner = produced.pop(receiver)
+                inner.end_line, inner.end_col = s.site.end_line, s.site.end_col
+                inner.chained.append(s.match.target.rpartition(".")[2])
+                inner.message = _message(inner)
+                produced[index] = inner
+                continue
+            produced[index] = finding
+        result = []
+        for f in produced.values():
+            if self._ignored_by_config(module, f.code):
+                continue
+            result.append(f)
+        return result
+
+    def _ignored_by_config(self, module: ModuleSummary, code: str) -> bool:
+        import fnmatch
+
+        for pattern, codes in self.options.ignore_codes.items():
+            if (code in codes or "*" in codes or CODES[code].category in codes) and (
+                    fnmatch.fnmatchcase(module.name, pattern) or fnmatch.fnmatchcase(module.path, pattern)):
+                return True
+        return False
+
+    def _finding_for(self, fn: FunctionSummary, module: ModuleSummary, s: _Site) -> Finding | None:
+        site = s.site
+        if s.match is not None:
+            api = s.match.api
+            if _suppressed(module, site, api.code, api.linter, direct=True):
+                return None
+            f = Finding(module.path, site.line, site.col, site.end_line, site.end_col, api.code, s.match.target,
+                        fn.qualname, "", evidence=[s.evidence] if s.evidence else [], linter_code=api.linter,
+                        native=api.native)
+            f.message = _message(f)
+            return f
+        if s.target is not None and not site.awaited:
+            blocked = self.blocking.get(s.target)
+            if blocked is None:
+                return None
+            code, chain, target, linter, native = blocked
+            if _suppressed(module, site, code, linter, direct=False):
+                return None
+            f = Finding(module.path, site.line, site.col, site.end_line, site.end_col, code, target, fn.qualname,
+                        "", via=list(chain), linter_code=linter, native=native, kind="interprocedural",
+                        evidence=[f"`{site.text or s.target}` resolves to `{s.target}`, a sync function that blocks"])
+            f.message = _message(f)
+            return f
+        if s.uncertain and self.options.include_uncertain:
+            code = s.uncertain
+            if _suppressed(module, site, code, "", direct=True):
+                return None
+            f = Finding(module.path, site.line, site.col, site.end_line, site.end_col, code, site.text,
+                        fn.qualname, "", confidence="low", evidence=[s.evidence], kind="uncertain")
+            f.message = _message(f)
+            return f
+        return None
+
+
+def _message(f: Finding) -> str:
+    title = CODES[f.code].title
+    call = f.call + "".join(f"().{m}" for m in f.chained)
+    if f.via:
+        chain = " -> ".join([f.function.rpartition(".")[2]] + [_short(h.function) for h in f.via] + [f.call])
+        return f"{title}: `{call}` through {chain}"
+    suffix = f"; use {f.native}" if f.native else ""
+    return f"{title}: `{call}`{suffix}"
+
+
+def _short(qualname: str) -> str:
+    parts = qualname.replace(".<locals>", "").split(".")
+    return ".".join(parts[-2:]) if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1]
+
+
+def _describe(sv: SV | None, depth: int = 0) -> str:
+    """A short human explanation of how a receiver's type was inferred."""
+    if sv is None or depth > 3:
+        return ""
+    kind = sv[0]
+    if kind == "ann":
+        return f"annotated `{_text(sv[1])}`"
+    if kind == "dep":
+        return f"`Depends({_text(sv[1])})`"
+    if kind == "call":
+        return f"returned by `{_text(sv[1])}(...)`"
+    if kind == "enter":
+        inner = _describe(sv[1], depth + 1)
+        return f"bound by `with ... as`" + (f", {inner}" if inner else "")
+    if kind == "self":
+        return "self"
+    if kind == "g":
+        return f"module-level `{sv[1]}`"
+    if kind == "attr":
+        return f"attribute `{_text(sv)}`"
+    if kind == "div":
+        return "a `Path` join"
+    return ""
+
+
+def _text(sv: SV | None) -> str:
+    if sv is None:
+        return "?"
+    kind = sv[0]
+    if kind in ("g", "fn", "cls"):
+        return sv[1].rpartition(".")[2] if kind != "g" else sv[1]
+    if kind == "attr":
+        return f"{_text(sv[1])}.{sv[2]}"
+    if kind == "self":
+        return "self"
+    if kind == "call":
+        return f"{_text(sv[1])}()"
+    if kind in ("ann", "dep", "enter", "div"):
+        return _text(sv[1])
+    return "?"
+
+
+def analyze(modules: list[ModuleSummary], catalog: Catalog | None = None,
+            options: Options | None = None) -> list[Finding]:
+    return Analysis(modules, catalog or Catalog(), options).findings()
