@@ -1,3 +1,145 @@
+"""The ``asgi-migrate`` command line."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .. import __version__
+from ..codemods.catalog import CATEGORIES, CODES, rule_pages_markdown
+from .config import ConfigError, find_root, load_config
+from .files import InputError
+
+app = typer.Typer(
+    name="asgi-migrate",
+    help="Find and fix blocking calls on the asyncio event loop (FastAPI, Starlette, LangGraph, any ASGI app).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def fail(message: str) -> "typer.Exit":
+    """One clear line on stderr and exit code 2."""
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"asgi-migrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    """asgi-migrate: stop blocking the event loop."""
+
+
+def _selection(values: Optional[list[str]], option: str) -> set[str]:
+    out: set[str] = set()
+    for value in values or []:
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if item in CODES:
+                out.add(item)
+            elif item in CATEGORIES:
+                out.add(CATEGORIES[item])
+            else:
+                raise fail(f"{option}: unknown code or category {item!r}")
+    return out
+
+
+def _load(paths: list[Path]):
+    for p in paths:
+        if not p.exists():
+            raise fail(f"{p}: no such file or directory")
+    root = find_root(paths[0])
+    try:
+        config = load_config(root)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    return root, config
+
+
+@app.command()
+def scan(
+    paths: list[Path] = typer.Argument(None, help="Files or folders to scan (default: the current folder)."),
+    output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="Report format."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported."),
+    include_uncertain: bool = typer.Option(False, "--include-uncertain",
+                                           help="Also report calls on receivers whose type is only guessed."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these codes or categories."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Skip these codes or categories."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: cores)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the summary cache."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+) -> None:
+    """Report every blocking call that runs on the event loop, with the chain that proves it.
+
+    Exit codes: 0 no findings, 1 findings (or files that could not be analysed), 2 usage or input errors.
+    """
+    from . import report
+    from .engine import scan as run_scan
+
+    paths = paths or [Path(".")]
+    root, config = _load(paths)
+    selected, ignored = _selection(select, "--select"), _selection(ignore, "--ignore")
+    try:
+        result = run_scan(paths, config, jobs=jobs, use_cache=not no_cache,
+                          include_uncertain=include_uncertain or None)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    if selected or ignored:
+        result.findings = [f for f in result.findings
+                           if (not selected or f.code in selected) and f.code not in ignored]
+    if output_format is ScanFormat.table:
+        console = Console(file=open(output, "w", encoding="utf-8") if output else None,
+                          width=None if sys.stdout.isatty() and not output else 160)
+        report.print_table(result, root, console)
+    else:
+        render = {ScanFormat.json: report.to_json, ScanFormat.sarif: report.to_sarif,
+                  ScanFormat.github: report.to_github}[output_format]
+        text = render(result, root)
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        elif text:
+            print(text)
+        for s in result.skipped:
+            print(f"asgi-migrate: skipped {report.display_path(root, s.path)}: {s.reason}", file=sys.stderr)
+    if exit_zero:
+        raise typer.Exit(EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if result.findings or result.skipped else EXIT_OK)
+
+
+@app.command()
+def rules(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the pages to this file."),
+) -> None:
+    """Print every finding code's rule page (markdown), generated from the catalog."""
+    text = rule_pages_markdown()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        print(text)
+
+
 def main() -> None:
-    from ..codemods import catalog  # noqa: F401
-    print("ok")
+    app()

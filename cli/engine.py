@@ -1,0 +1,123 @@
+"""Drive a scan: discover files, build (or reuse) summaries, run the analysis."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..codemods.analysis import Analysis, Finding, Options
+from ..codemods.catalog import Catalog
+from ..codemods.summary import ModuleSummary, summarize
+from .cache import Entry, SummaryCache, digest
+from .config import Config
+from .files import SourceFile, decode, discover
+
+# Below this many files to summarise, worker start-up costs more than it saves.
+_PARALLEL_THRESHOLD = 64
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    files: list[SourceFile]
+    summaries: dict[str, ModuleSummary]  # by relative path
+    skipped: list[Skipped] = field(default_factory=list)
+    lines: int = 0
+    seconds: float = 0.0
+    cache_hits: int = 0
+    analysis: Analysis | None = None
+
+
+def summarize_bytes(data: bytes, module: str, rel: str, is_package: bool) -> tuple[ModuleSummary | None, str]:
+    """Summary of one file, or the one-line reason it cannot be analysed."""
+    if not data.strip():
+        return ModuleSummary(module, rel, is_package), ""
+    try:
+        text = decode(data).text
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        return None, f"cannot decode: {exc.__class__.__name__}: {str(exc)[:80]}"
+    try:
+        return summarize(text, module, rel, is_package), ""
+    except SyntaxError as exc:
+        return None, f"syntax error at line {exc.lineno}: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, f"cannot parse: {exc.__class__.__name__}: {str(exc)[:80]}"
+
+
+def _work(args: tuple[bytes, str, str, bool]) -> tuple[ModuleSummary | None, str]:
+    return summarize_bytes(*args)
+
+
+def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
+                    progress=None) -> tuple[dict[str, ModuleSummary], list[Skipped], int]:
+    summaries: dict[str, ModuleSummary] = {}
+    skipped: list[Skipped] = []
+    todo: list[tuple[SourceFile, bytes, os.stat_result, str]] = []
+    hits = 0
+    for f in files:
+        try:
+            st = f.path.stat()
+        except OSError as exc:
+            skipped.append(Skipped(f.rel, f"cannot read: {exc.strerror}"))
+            continue
+        entry = cache.get(f.rel)
+        if entry is not None and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns \
+                and entry.module == f.module:
+            hits += 1
+            _collect(f, entry, summaries, skipped)
+            continue
+        try:
+            data = f.path.read_bytes()
+        except OSError as exc:
+            skipped.append(Skipped(f.rel, f"cannot read: {exc.strerror}"))
+            continue
+        d = digest(data)
+        if entry is not None and entry.digest == d and entry.module == f.module:
+            hits += 1
+            cache.put(f.rel, Entry(st.st_size, st.st_mtime_ns, d, f.module, entry.summary, entry.error))
+            _collect(f, entry, summaries, skipped)
+            continue
+        todo.append((f, data, st, d))
+    args = [(data, f.module, f.rel, f.is_package) for f, data, _, _ in todo]
+    if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_work, args, chunksize=max(1, len(args) // (jobs * 8))))
+    else:
+        results = [_work(a) for a in args]
+    for (f, _, st, d), (summary, error) in zip(todo, results):
+        entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, summary, error)
+        cache.put(f.rel, entry)
+        _collect(f, entry, summaries, skipped)
+    return summaries, skipped, hits
+
+
+def _collect(f: SourceFile, entry: Entry, summaries: dict[str, ModuleSummary], skipped: list[Skipped]) -> None:
+    if entry.summary is None:
+        skipped.append(Skipped(f.rel, entry.error))
+    else:
+        summaries[f.rel] = entry.summary
+
+
+def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: bool = True,
+         include_uncertain: bool | None = None) -> ScanResult:
+    start = time.perf_counter()
+    files = discover(paths, config)
+    cache = SummaryCache(config.root, enabled=use_cache)
+    summaries, skipped, hits = build_summaries(files, cache, jobs or os.cpu_count() or 1)
+    cache.save()
+    catalog = Catalog(config.blocking_calls, config.safe_calls)
+    options = Options(include_uncertain=config.include_uncertain if include_uncertain is None else include_uncertain,
+                      ignore_codes=config.per_module_ignore)
+    analysis = Analysis(list(summaries.values()), catalog, options)
+    findings = analysis.findings()
+    lines = sum(s.lines for s in summaries.values())
+    return ScanResult(findings, files, summaries, skipped, lines, time.perf_counter() - start, hits, analysis)
