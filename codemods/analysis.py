@@ -161,7 +161,13 @@ class Analysis:
         elif kind in ("fn", "bound"):
             if self.catalog.is_safe(value[1]):
                 return result
-            result.target = value[1]
+            # A project function the configuration declares blocking is a catalog API of its own.
+            match = self.catalog.lookup_function(value[1])
+            if match is not None and not site.awaited:
+                result.match = match
+                result.evidence = f"`{site.text or value[1]}` resolves to `{value[1]}` (configured blocking)"
+            else:
+                result.target = value[1]
         elif kind == "cls":
             init = self.resolver._find_method(value[1], "__init__")
             if init is not None:
