@@ -503,5 +503,15 @@ class _Builder:
 
 def summarize(source: str, module: str, path: str = "", is_package: bool = False) -> ModuleSummary:
     """Summarise one module. Raises ``SyntaxError`` (and ``ValueError`` for NUL bytes) on bad input."""
-    tree = ast.parse(source, filename=path or "<unknown>")
+    try:
+        tree = ast.parse(source, filename=path or "<unknown>")
+    except SyntaxError:
+        # Maybe valid code for a newer Python than this one (PEP 695, PEP 701): lower it and retry.
+        from .compat import lower_source
+
+        lowered = lower_source(source)
+        if lowered is None or lowered == source:
+            raise
+        tree = ast.parse(lowered, filename=path or "<unknown>")
+        source = lowered
     return _Builder(module, is_package, source, path).build(tree, source)
