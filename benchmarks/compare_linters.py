@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -48,8 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus  # noqa: E402  (sibling module)
+import corpus  # sibling module: a script's own directory is on sys.path
 
 REPO_ROOT = corpus.REPO_ROOT
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
@@ -60,7 +58,6 @@ BLOCKING_PREFIX = "ASYNC2"  # ASYNC2xx: the blocking-call family in both linters
 FLAKE8_PARSE_ERRORS = ("E902", "E999")
 FLAKE8_FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"
 MAX_ARGV_CHARS = 100_000  # split long file lists over several linter runs
-LOC_RE = re.compile(r"([^\s:()'\"]+\.py):(\d+)")
 
 
 @dataclass
@@ -176,7 +173,7 @@ def run_ours(exe: str | None, cb: CodeBase) -> ToolRun:
         run.available, run.reason = False, "asgi-migrate not found (.venv/bin or PATH)"
         return run
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, check=False, capture_output=True, text=True)
     run.seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         run.available, run.reason = False, f"exit {proc.returncode}: {tail(proc.stderr or proc.stdout)}"
@@ -189,18 +186,20 @@ def run_ours(exe: str | None, cb: CodeBase) -> ToolRun:
         run.reason = f"output is not the scan JSON: {proc.stdout.strip()[:80]!r}"
         return run
     for f in raw_findings:
-        run.findings.append(Finding(
-            tool=OURS,
-            path=relpath(cb.root, cwd, str(f.get("path", ""))),
-            line=int(f.get("line") or 0),
-            col=int(f.get("col") or 0),
-            code=str(f.get("code", "?")),
-            message=str(f.get("message", "")),
-            call=str(f.get("call", "")),
-            function=str(f.get("function", "")),
-            via=[render_hop(h) for h in (f.get("via") or [])],
-            confidence=str(f.get("confidence", "")),
-        ))
+        run.findings.append(
+            Finding(
+                tool=OURS,
+                path=relpath(cb.root, cwd, str(f.get("path", ""))),
+                line=int(f.get("line") or 0),
+                col=int(f.get("col") or 0),
+                code=str(f.get("code", "?")),
+                message=str(f.get("message", "")),
+                call=str(f.get("call", "")),
+                function=str(f.get("function", "")),
+                via=[render_hop(h) for h in (f.get("via") or [])],
+                confidence=str(f.get("confidence", "")),
+            )
+        )
     summary = data.get("summary") if isinstance(data, dict) else None
     if isinstance(summary, dict):
         run.parse_errors = int(summary.get("parse_errors") or summary.get("errors") or 0)
@@ -208,16 +207,26 @@ def run_ours(exe: str | None, cb: CodeBase) -> ToolRun:
 
 
 def run_ruff(exe: str | None, cb: CodeBase, preview: bool) -> ToolRun:
-    base = [exe or "ruff", "check", "--isolated", "--select", "ASYNC", "--output-format", "json",
-            "--no-cache", "--exit-zero"] + (["--preview"] if preview else [])
+    base = [
+        exe or "ruff",
+        "check",
+        "--isolated",
+        "--select",
+        "ASYNC",
+        "--output-format",
+        "json",
+        "--no-cache",
+        "--exit-zero",
+    ] + (["--preview"] if preview else [])
     run = ToolRun(RUFF, base + ["FILES..."])
     if exe is None:
         run.available, run.reason = False, "ruff not found"
         return run
     cwd = cb.root if cb.root.is_dir() else cb.root.parent
+    bad_files: set[str] = set()
     for chunk in argv_chunks([str(p) for p in cb.files]):
         t0 = time.perf_counter()
-        proc = subprocess.run(base + chunk, cwd=cwd, capture_output=True, text=True)
+        proc = subprocess.run(base + chunk, check=False, cwd=cwd, capture_output=True, text=True)
         run.seconds += time.perf_counter() - t0
         try:
             items = json.loads(proc.stdout or "[]")
@@ -225,23 +234,27 @@ def run_ruff(exe: str | None, cb: CodeBase, preview: bool) -> ToolRun:
             run.available, run.reason = False, f"exit {proc.returncode}: {tail(proc.stderr or proc.stdout)}"
             return run
         for item in items:
-            if not item.get("code"):  # syntax errors come with code null
-                run.parse_errors += 1
+            # Syntax errors: code null (older ruff) or "invalid-syntax" (newer); count files, not errors.
+            if not str(item.get("code") or "").startswith("ASYNC"):
+                bad_files.add(item.get("filename", ""))
                 continue
             loc = item.get("location") or {}
-            run.findings.append(Finding(
-                tool=RUFF,
-                path=relpath(cb.root, cwd, item["filename"]),
-                line=int(loc.get("row", 0)),
-                col=int(loc.get("column", 0)),
-                code=item["code"],
-                message=item.get("message", ""),
-            ))
+            run.findings.append(
+                Finding(
+                    tool=RUFF,
+                    path=relpath(cb.root, cwd, item["filename"]),
+                    line=int(loc.get("row", 0)),
+                    col=int(loc.get("column", 0)),
+                    code=item["code"],
+                    message=item.get("message", ""),
+                )
+            )
+    run.parse_errors = len(bad_files)
     return run
 
 
 def flake8_has_plugin(exe: str) -> bool:
-    proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    proc = subprocess.run([exe, "--version"], check=False, capture_output=True, text=True)
     return "flake8-async" in proc.stdout or "flake8_async" in proc.stdout
 
 
@@ -258,7 +271,7 @@ def run_flake8(exe: str | None, cb: CodeBase) -> ToolRun:
     cwd = cb.root if cb.root.is_dir() else cb.root.parent
     for chunk in argv_chunks([str(p) for p in cb.files]):
         t0 = time.perf_counter()
-        proc = subprocess.run(base + chunk, cwd=cwd, capture_output=True, text=True)
+        proc = subprocess.run(base + chunk, cwd=cwd, check=False, capture_output=True, text=True)
         run.seconds += time.perf_counter() - t0
         if proc.returncode not in (0, 1):
             run.available, run.reason = False, f"exit {proc.returncode}: {tail(proc.stderr)}"
@@ -299,8 +312,13 @@ def overlap(ours: ToolRun, linter: ToolRun) -> Overlap:
             entry[1] += 1
         else:
             missed.append(f)
-    return Overlap(linter.tool, len(blocking), len(blocking) - len(missed), missed,
-                   {k: (v[0], v[1]) for k, v in sorted(by_code.items())})
+    return Overlap(
+        linter.tool,
+        len(blocking),
+        len(blocking) - len(missed),
+        missed,
+        {k: (v[0], v[1]) for k, v in sorted(by_code.items())},
+    )
 
 
 def fmt_counts(counter: Counter[str]) -> str:
@@ -316,16 +334,28 @@ def report(cb: CodeBase, show_missed: int) -> dict[str, Any]:
             print(f"   {run.tool:<13} {'-':>8} {'-':>9} {'-':>9} {'-':>9}  unavailable: {run.reason}")
             continue
         n2 = sum(1 for f in run.findings if f.code.startswith(BLOCKING_PREFIX))
-        print(f"   {run.tool:<13} {run.seconds:>7.2f}s {len(run.findings):>9,} {n2:>9,} "
-              f"{run.parse_errors:>9,}  {fmt_counts(run.by_code())}")
+        print(
+            f"   {run.tool:<13} {run.seconds:>7.2f}s {len(run.findings):>9,} {n2:>9,} "
+            f"{run.parse_errors:>9,}  {fmt_counts(run.by_code())}"
+        )
 
-    result: dict[str, Any] = {"name": cb.name, "root": str(cb.root), "files": len(cb.files),
-                              "lines": cb.lines, "tools": {}, "overlap": {}}
+    result: dict[str, Any] = {
+        "name": cb.name,
+        "root": str(cb.root),
+        "files": len(cb.files),
+        "lines": cb.lines,
+        "tools": {},
+        "overlap": {},
+    }
     for run in cb.runs.values():
         result["tools"][run.tool] = {
-            "available": run.available, "reason": run.reason, "seconds": round(run.seconds, 3),
-            "findings": len(run.findings), "parse_errors": run.parse_errors,
-            "by_code": dict(sorted(run.by_code().items())), "command": run.command,
+            "available": run.available,
+            "reason": run.reason,
+            "seconds": round(run.seconds, 3),
+            "findings": len(run.findings),
+            "parse_errors": run.parse_errors,
+            "by_code": dict(sorted(run.by_code().items())),
+            "command": run.command,
         }
 
     ours = cb.runs.get(OURS)
@@ -333,9 +363,11 @@ def report(cb: CodeBase, show_missed: int) -> dict[str, Any]:
         return result
     interproc = [f for f in ours.findings if f.via]
     result["tools"][OURS]["interprocedural"] = len(interproc)
-    print(f"   ours: {len(ours.findings):,} findings, {len(interproc):,} interprocedural (non-empty via), "
-          f"{len(ours.findings) - len(interproc):,} direct; by confidence: "
-          f"{fmt_counts(Counter(f.confidence or '?' for f in ours.findings))}")
+    print(
+        f"   ours: {len(ours.findings):,} findings, {len(interproc):,} interprocedural (non-empty via), "
+        f"{len(ours.findings) - len(interproc):,} direct; by confidence: "
+        f"{fmt_counts(Counter(f.confidence or '?' for f in ours.findings))}"
+    )
 
     linter_locs: set[tuple[str, int]] = set()
     for tool in LINTERS:
@@ -344,12 +376,18 @@ def report(cb: CodeBase, show_missed: int) -> dict[str, Any]:
             continue
         linter_locs |= {f.loc for f in run.findings if f.code.startswith(BLOCKING_PREFIX)}
         ov = overlap(ours, run)
-        result["overlap"][tool] = {"blocking": ov.blocking, "also_ours": ov.also_ours,
-                                   "missed": len(ov.missed), "by_code": ov.by_code,
-                                   "missed_list": [f"{f.path}:{f.line} {f.code}" for f in ov.missed]}
+        result["overlap"][tool] = {
+            "blocking": ov.blocking,
+            "also_ours": ov.also_ours,
+            "missed": len(ov.missed),
+            "by_code": ov.by_code,
+            "missed_list": [f"{f.path}:{f.line} {f.code}" for f in ov.missed],
+        }
         per_code = ", ".join(f"{c} {t}/{a}" for c, (t, a) in ov.by_code.items()) or "-"
-        print(f"   vs {tool:<13} {ov.blocking:,} ASYNC2xx findings: {ov.also_ours:,} also ours, "
-              f"{len(ov.missed):,} missed   (code total/also-ours: {per_code})")
+        print(
+            f"   vs {tool:<13} {ov.blocking:,} ASYNC2xx findings: {ov.also_ours:,} also ours, "
+            f"{len(ov.missed):,} missed   (code total/also-ours: {per_code})"
+        )
         for f in ov.missed[:show_missed]:
             print(f"      missed {f.path}:{f.line} {f.code} {f.message[:90]}")
         if len(ov.missed) > show_missed:
@@ -357,8 +395,10 @@ def report(cb: CodeBase, show_missed: int) -> dict[str, Any]:
     only_ours = [f for f in ours.findings if f.loc not in linter_locs]
     n_only_ip = sum(1 for f in only_ours if f.via)
     result["only_ours"] = {"total": len(only_ours), "interprocedural": n_only_ip}
-    print(f"   only ours (no linter ASYNC2xx at that line): {len(only_ours):,} "
-          f"({n_only_ip:,} interprocedural, {len(only_ours) - n_only_ip:,} direct)")
+    print(
+        f"   only ours (no linter ASYNC2xx at that line): {len(only_ours):,} "
+        f"({n_only_ip:,} interprocedural, {len(only_ours) - n_only_ip:,} direct)"
+    )
     return result
 
 
@@ -375,11 +415,24 @@ def print_summary(results: list[dict[str, Any]]) -> None:
         o = res["overlap"].get(tool)
         return f"{o['also_ours']}/{o['blocking']}" if o else "n/a"
 
-    print("\n== summary  (ours: findings/interprocedural; linters: all ASYNC/ASYNC2xx; "
-          "also-ours: linter ASYNC2xx found by us / total)")
+    print(
+        "\n== summary  (ours: findings/interprocedural; linters: all ASYNC/ASYNC2xx; "
+        "also-ours: linter ASYNC2xx found by us / total)"
+    )
     header = ["name", "files", "lines", OURS, RUFF, FLAKE8, "ruff also-ours", "flake8 also-ours"]
-    rows = [[r["name"], f"{r['files']:,}", f"{r['lines']:,}", cell(r, OURS), cell(r, RUFF), cell(r, FLAKE8),
-             ov(r, RUFF), ov(r, FLAKE8)] for r in results]
+    rows = [
+        [
+            r["name"],
+            f"{r['files']:,}",
+            f"{r['lines']:,}",
+            cell(r, OURS),
+            cell(r, RUFF),
+            cell(r, FLAKE8),
+            ov(r, RUFF),
+            ov(r, FLAKE8),
+        ]
+        for r in results
+    ]
     widths = [max(len(x) for x in col) for col in zip(header, *rows)]
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(x.ljust(w) for x, w in zip(row, widths)))
@@ -406,9 +459,17 @@ def write_sample(cb: CodeBase, tool: str, n: int, seed: int) -> None:
     pool = sorted(run.findings, key=lambda f: (f.path, f.line, f.col, f.code))
     picked = random.Random(seed).sample(pool, min(n, len(pool)))
     title = f"Sample of {len(picked)}/{len(pool)} {tool} findings in {cb.name} (seed {seed})"
-    out = [f"# {title}", "", f"Root: `{cb.root}`", "",
-           "Mark each one TP (really blocks the event loop when reached from an async route), "
-           "FP, or ? (cannot tell).", ""]
+    out = [
+        f"# {title}",
+        "",
+        f"Root: `{cb.root}`",
+        "",
+        (
+            "Mark each one TP (really blocks the event loop when reached from an async route), "
+            "FP, or ? (cannot tell)."
+        ),
+        "",
+    ]
     print(f"\n-- {title}")
     for i, f in enumerate(picked, 1):
         head = f"{i}. {f.path}:{f.line}  {f.code}  {f.call or f.message}"
@@ -454,24 +515,46 @@ def code_bases(paths: list[str], set_name: str) -> list[CodeBase]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("paths", nargs="*", help="code bases (dirs or files); default: the --set corpus")
-    ap.add_argument("--set", default="apps", choices=sorted(corpus.SETS),
-                    help="corpus set to use when no paths are given (default: apps)")
-    ap.add_argument("--tools", default=",".join((OURS, RUFF, FLAKE8)),
-                    help="comma-separated subset of: asgi-migrate,ruff,flake8-async")
+    ap.add_argument(
+        "--set",
+        default="apps",
+        choices=sorted(corpus.SETS),
+        help="corpus set to use when no paths are given (default: apps)",
+    )
+    ap.add_argument(
+        "--tools",
+        default=f"{OURS},{RUFF},{FLAKE8}",
+        help="comma-separated subset of: asgi-migrate,ruff,flake8-async",
+    )
     ap.add_argument("--asgi-migrate", dest="ours_exe", help="asgi-migrate executable")
     ap.add_argument("--ruff", dest="ruff_exe", help="ruff executable")
     ap.add_argument("--flake8", dest="flake8_exe", help="flake8 executable (with flake8-async)")
     ap.add_argument("--ruff-preview", action="store_true", help="also enable ruff's preview ASYNC rules")
-    ap.add_argument("--show-missed", type=int, default=10, metavar="K",
-                    help="list up to K linter findings we miss per tool (default 10)")
-    ap.add_argument("--sample", type=int, default=0, metavar="N",
-                    help="print N random findings per code base and write .cache/samples/<name>.md")
+    ap.add_argument(
+        "--show-missed",
+        type=int,
+        default=10,
+        metavar="K",
+        help="list up to K linter findings we miss per tool (default 10)",
+    )
+    ap.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print N random findings per code base and write .cache/samples/<name>.md",
+    )
     ap.add_argument("--seed", type=int, default=0, metavar="S", help="sampling seed (default 0)")
-    ap.add_argument("--sample-tool", default=OURS, choices=(OURS, RUFF, FLAKE8),
-                    help="whose findings to sample (default: ours)")
+    ap.add_argument(
+        "--sample-tool",
+        default=OURS,
+        choices=(OURS, RUFF, FLAKE8),
+        help="whose findings to sample (default: ours)",
+    )
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write all results as JSON")
     args = ap.parse_args(argv)
 
@@ -479,8 +562,11 @@ def main(argv: list[str] | None = None) -> int:
     bad = set(tools) - {OURS, RUFF, FLAKE8}
     if bad:
         ap.error(f"unknown tools: {', '.join(sorted(bad))}")
-    exes = {OURS: find_tool("asgi-migrate", args.ours_exe), RUFF: find_tool("ruff", args.ruff_exe),
-            FLAKE8: find_tool("flake8", args.flake8_exe)}
+    exes = {
+        OURS: find_tool("asgi-migrate", args.ours_exe),
+        RUFF: find_tool("ruff", args.ruff_exe),
+        FLAKE8: find_tool("flake8", args.flake8_exe),
+    }
 
     results = []
     for cb in code_bases(args.paths, args.set):

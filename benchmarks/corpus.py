@@ -72,13 +72,14 @@ APPS: tuple[Package, ...] = (
         "0.6.43",
         "wheel",
         "FastAPI; async routes call sync SQLAlchemy model helpers (`with get_db()`), requests, open(). "
-        "~68k lines. Pinned before the 0.7+ move to AsyncSession.",
+        "~68k lines. Last 0.6.x: 0.12.x has moved to AsyncSession.",
     ),
     Package(
         "chainlit",
         "2.12.0",
         "wheel",
-        "FastAPI + socket.io server; data layers (DynamoDB/boto3, SQLAlchemy), file I/O in async code. ~17k lines.",
+        "FastAPI + socket.io server; data layers (DynamoDB/boto3, SQLAlchemy), file I/O in async code. "
+        "~17k lines.",
     ),
     Package(
         "khoj",
@@ -173,15 +174,24 @@ def extract(archive: Path, dest: Path) -> tuple[int, int]:
 
 def pip_download(pkg: Package, into: Path) -> Path:
     """Fetch exactly ``pkg`` (no dependencies) into ``into`` and return the archive path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--quiet", "--dest", str(into)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--dest",
+        str(into),
+    ]
     if pkg.kind == "wheel":
         # We never install: accept a wheel whose Requires-Python excludes this interpreter.
         cmd += ["--only-binary", ":all:", "--ignore-requires-python"]
     else:
         cmd += ["--no-binary", ":all:"]
     cmd.append(f"{pkg.name}=={pkg.version}")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise RuntimeError(f"pip download failed ({proc.returncode}): {' | '.join(tail)}")
@@ -224,15 +234,21 @@ def fetch(pkg: Package, cache: Path, force: bool = False) -> Result:
             files, lines = extract(archive, staging)
         except (RuntimeError, ValueError, OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
             return Result(pkg, 0, 0, f"failed: {exc}")
-        (staging / MANIFEST).write_text(json.dumps({
-            "name": pkg.name,
-            "version": pkg.version,
-            "archive": archive.name,
-            "sha256": sha256(archive),
-            "files": files,
-            "lines": lines,
-            "seconds": round(time.perf_counter() - t0, 1),
-        }, indent=2) + "\n")
+        (staging / MANIFEST).write_text(
+            json.dumps(
+                {
+                    "name": pkg.name,
+                    "version": pkg.version,
+                    "archive": archive.name,
+                    "sha256": sha256(archive),
+                    "files": files,
+                    "lines": lines,
+                    "seconds": round(time.perf_counter() - t0, 1),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)  # same filesystem: atomic, no half-extracted corpus
@@ -245,9 +261,12 @@ def print_table(results: list[Result]) -> None:
     print(f"{'name':<{name_w}}  {'version':<{ver_w}}  {'files':>7}  {'lines':>10}  status")
     print(f"{'-' * name_w}  {'-' * ver_w}  {'-' * 7}  {'-' * 10}  ------")
     for r in results:
-        print(f"{r.package.name:<{name_w}}  {r.package.version:<{ver_w}}  {r.files:>7,}  {r.lines:>10,}  {r.status}")
+        name, version = r.package.name, r.package.version
+        print(f"{name:<{name_w}}  {version:<{ver_w}}  {r.files:>7,}  {r.lines:>10,}  {r.status}")
     ok = [r for r in results if not r.status.startswith("failed")]
-    print(f"{'total':<{name_w}}  {'':<{ver_w}}  {sum(r.files for r in ok):>7,}  {sum(r.lines for r in ok):>10,}")
+    print(
+        f"{'total':<{name_w}}  {'':<{ver_w}}  {sum(r.files for r in ok):>7,}  {sum(r.lines for r in ok):>10,}"
+    )
 
 
 def corpus_dirs(set_name: str, cache: Path = DEFAULT_CACHE) -> list[tuple[Package, Path]]:
@@ -258,8 +277,13 @@ def corpus_dirs(set_name: str, cache: Path = DEFAULT_CACHE) -> list[tuple[Packag
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", choices=sorted(SETS), default="apps", help="which corpus (default: apps)")
-    ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help="restrict to these package names (repeatable)")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="restrict to these package names (repeatable)",
+    )
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"default: {DEFAULT_CACHE}")
     ap.add_argument("--force", action="store_true", help="re-download even if cached")
     ap.add_argument("--list", action="store_true", help="print the pinned table and exit")
@@ -279,8 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[corpus] {pkg.name}=={pkg.version} ...", end=" ", flush=True)
         t0 = time.perf_counter()
         res = fetch(pkg, args.cache, force=args.force)
-        print(f"{res.status} ({res.files:,} files, {res.lines:,} lines, {time.perf_counter() - t0:.1f}s)",
-              flush=True)
+        print(
+            f"{res.status} ({res.files:,} files, {res.lines:,} lines, {time.perf_counter() - t0:.1f}s)",
+            flush=True,
+        )
         results.append(res)
     print()
     print_table(results)

@@ -129,6 +129,83 @@ def scan(
     raise typer.Exit(EXIT_FINDINGS if result.findings or result.skipped else EXIT_OK)
 
 
+def _offload_rewriter(source, findings):
+    from ..codemods.offload import offload_source
+
+    result = offload_source(source, findings)
+    return result.code, result.fixed, [(r.finding, r.reason) for r in result.review]
+
+
+def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, ignore, jobs: Optional[int],
+              diff_context: int, quiet: bool = False) -> int:
+    """Scan, rewrite each file with findings, show diffs (or write), summarise. Returns the exit code."""
+    from . import report
+    from .engine import scan as run_scan
+    from .rewrite import plan, write_changes
+
+    root, config = _load(paths)
+    selected, ignored = _selection(select, "--select"), _selection(ignore, "--ignore")
+    try:
+        result = run_scan(paths, config, jobs=jobs)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    by_file: dict[str, list] = {}
+    for f in result.findings:
+        if (not selected or f.code in selected) and f.code not in ignored:
+            by_file.setdefault(f.path, []).append(f)
+    changes = plan(by_file, config.root, rewriter, jobs=jobs or 1)
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if write:
+        write_changes(changes)
+    else:
+        for change in changes:
+            if change.changed and not quiet:
+                text = change.diff(diff_context)
+                if out.is_terminal:
+                    from rich.syntax import Syntax
+
+                    out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+                else:
+                    print(text, end="")
+    changed = [c for c in changes if c.changed and not c.error]
+    fixed = sum(len(c.fixed) for c in changed)
+    review = [(c, f, why) for c in changes for f, why in c.review]
+    errors = [c for c in changes if c.error]
+    verb = "rewrote" if write else "would rewrite"
+    err.print(f"{phase}: {verb} {len(changed)} file(s), {fixed} finding(s) fixed, "
+              f"{len(review)} left for review" + (f", {len(errors)} file(s) not rewritten" if errors else ""))
+    for c, f, why in review:
+        err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} {f.call}: {why}")
+    for c in errors:
+        err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
+    for s in result.skipped:
+        err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
+    if errors or result.skipped:
+        return EXIT_ERROR if errors and not changed and not review else EXIT_FINDINGS
+    if changed and not write:
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if review else EXIT_OK
+
+
+@app.command()
+def offload(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (default: the current folder)."),
+    write: bool = typer.Option(False, "--write", help="Apply the changes (default: show a diff)."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these codes or categories."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Skip these codes or categories."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: cores)."),
+    diff_context: int = typer.Option(3, "--diff-context", min=0, help="Lines of context in diffs."),
+) -> None:
+    """Take blocking work off the loop: `await asyncio.to_thread(...)`, `asyncio.sleep`, sync helpers.
+
+    Dry run by default (a unified diff per file); `--write` applies the changes atomically.
+    Exit codes: 0 nothing left to do, 1 changes shown or findings left for review, 2 errors.
+    """
+    raise typer.Exit(run_phase("offload", _offload_rewriter, paths or [Path(".")], write, select, ignore, jobs,
+                               diff_context))
+
+
 @app.command()
 def rules(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the pages to this file."),

@@ -119,8 +119,10 @@ class Analysis:
         self.resolver = Resolver(self.project, catalog)
         self.options = options or Options()
         self.sites: dict[str, list[_Site]] = {}
-        # sync function -> (code, chain of hops to the catalog API, api target, linter code)
+        # sync function -> (code, chain of hops to the catalog API, api target, linter code, native)
         self.blocking: dict[str, tuple[str, list[Hop], str, str, str]] = {}
+        # findings silenced by a suppression comment or per-module configuration (for the manifest)
+        self.suppressed: list[Finding] = []
 
     # ----- step 1: classify call sites ----------------------------------------------------------
     def classify(self, fn: FunctionSummary) -> list[_Site]:
@@ -273,6 +275,7 @@ class Analysis:
         result = []
         for f in produced.values():
             if self._ignored_by_config(module, f.code):
+                self.suppressed.append(f)
                 continue
             result.append(f)
         return result
@@ -290,24 +293,26 @@ class Analysis:
         site = s.site
         if s.match is not None:
             api = s.match.api
-            if _suppressed(module, site, api.code, api.linter, direct=True):
-                return None
             f = Finding(module.path, site.line, site.col, site.end_line, site.end_col, api.code, s.match.target,
                         fn.qualname, "", evidence=[s.evidence] if s.evidence else [], linter_code=api.linter,
                         native=api.native)
             f.message = _message(f)
+            if _suppressed(module, site, api.code, api.linter, direct=True):
+                self.suppressed.append(f)
+                return None
             return f
         if s.target is not None and not site.awaited:
             blocked = self.blocking.get(s.target)
             if blocked is None:
                 return None
             code, chain, target, linter, native = blocked
-            if _suppressed(module, site, code, linter, direct=False):
-                return None
             f = Finding(module.path, site.line, site.col, site.end_line, site.end_col, code, target, fn.qualname,
                         "", via=list(chain), linter_code=linter, native=native, kind="interprocedural",
                         evidence=[f"`{site.text or s.target}` resolves to `{s.target}`, a sync function that blocks"])
             f.message = _message(f)
+            if _suppressed(module, site, code, linter, direct=False):
+                self.suppressed.append(f)
+                return None
             return f
         if s.uncertain and self.options.include_uncertain:
             code = s.uncertain

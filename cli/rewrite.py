@@ -1,0 +1,162 @@
+"""Plan and apply a phase's rewrites, file by file: dry-run diffs by default, atomic writes on --write.
+
+The codemods are pure (source + findings -> new source); this module reads files, keeps their encoding,
+BOM and line endings, checks every result compiles, and writes atomically. ``write_changes`` is the one
+write path every phase goes through, so the manifest can record what it wrote.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..codemods.analysis import Finding
+from .files import decode
+
+# (source, findings of that file) -> (new source, fixed findings, [(finding, reason)] left for review)
+Rewriter = Callable[[str, list[Finding]], tuple[str, list[Finding], list[tuple[Finding, str]]]]
+
+
+@dataclass
+class FileChange:
+    path: Path
+    rel: str
+    old: str
+    new: str
+    encoding: str = "utf-8"
+    bom: bool = False
+    fixed: list[Finding] = field(default_factory=list)
+    review: list[tuple[Finding, str]] = field(default_factory=list)
+    error: str = ""  # the file is left unchanged for this reason
+
+    @property
+    def changed(self) -> bool:
+        return not self.error and self.new != self.old
+
+    def diff(self, context: int = 3) -> str:
+        return "".join(difflib.unified_diff(
+            self.old.splitlines(keepends=True), self.new.splitlines(keepends=True),
+            fromfile=f"a/{self.rel}", tofile=f"b/{self.rel}", n=context))
+
+
+def _refusal(path: Path) -> str:
+    """Why a file must not be rewritten in place, or ''."""
+    if path.is_symlink():
+        return "is a symlink: not followed for writing"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror}"
+    if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+        return "read-only file: not rewritten"
+    return ""
+
+
+def plan_file(path: Path, rel: str, findings: list[Finding], rewriter: Rewriter) -> FileChange:
+    try:
+        data = path.read_bytes()
+        decoded = decode(data)
+    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        return FileChange(path, rel, "", "", error=f"cannot read: {exc}")
+    change = FileChange(path, rel, decoded.text, decoded.text, decoded.encoding, decoded.bom)
+    try:
+        new, fixed, review = rewriter(decoded.text, findings)
+    except RecursionError:
+        change.error = "too deeply nested for the rewriter (RecursionError)"
+        change.review = [(f, change.error) for f in findings]
+        return change
+    if new != decoded.text:
+        try:
+            compile(new, str(path), "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # never hand back code that does not compile
+            change.error = f"rewrite did not compile ({exc.__class__.__name__}: {exc}); left unchanged"
+            change.review = [(f, change.error) for f in findings]
+            return change
+        try:
+            new.encode(decoded.encoding)
+        except UnicodeEncodeError:
+            change.error = f"rewrite cannot be encoded as {decoded.encoding}; left unchanged"
+            return change
+        refusal = _refusal(path)
+        if refusal:
+            change.error = refusal
+            change.review = [(f, refusal) for f in findings]
+            return change
+    change.new, change.fixed, change.review = new, fixed, review
+    return change
+
+
+def _plan_one(args: tuple[Path, str, list[Finding], Rewriter]) -> FileChange:
+    return plan_file(*args)
+
+
+def plan(findings_by_file: dict[str, list[Finding]], root: Path, rewriter: Rewriter,
+         jobs: int = 1) -> list[FileChange]:
+    work = [(root / rel, rel, fs, rewriter) for rel, fs in sorted(findings_by_file.items())]
+    if jobs > 1 and len(work) > 8:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(_plan_one, work, chunksize=max(1, len(work) // (jobs * 4))))
+    return [_plan_one(w) for w in work]
+
+
+def write_atomic(path: Path, text: str, encoding: str = "utf-8", bom: bool = False) -> None:
+    """Replace ``path`` with ``text``: temp file in the same folder, fsync, rename. Mode is kept."""
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".asgi-migrate.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+WriteHook = Callable[[list[FileChange]], None]
+
+
+def write_changes(changes: Iterable[FileChange], after_write: WriteHook | None = None) -> list[FileChange]:
+    """Write every changed file atomically; return the ones written. ``after_write`` records them."""
+    written: list[FileChange] = []
+    for change in changes:
+        if not change.changed:
+            continue
+        # The file must still hold what we planned from: never clobber a concurrent edit.
+        try:
+            current = decode(change.path.read_bytes()).text
+        except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+            change.error = f"cannot re-read before writing: {exc}"
+            continue
+        if current != change.old:
+            change.error = "changed on disk since it was read; not written"
+            continue
+        try:
+            write_atomic(change.path, change.new, change.encoding, change.bom)
+        except OSError as exc:
+            change.error = f"cannot write: {exc.strerror or exc}"
+            continue
+        written.append(change)
+    if after_write is not None and written:
+        after_write(written)
+    return written
