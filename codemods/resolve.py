@@ -250,6 +250,10 @@ class Resolver:
         if kind == "mod":
             return self._global(f"{value[1]}.{name}", depth)
         if kind == "ext":
+            # Class attributes of library types: SQLModel.metadata, Base.metadata
+            info = self.catalog.types.get(self.catalog.canonical(value[1]))
+            if info is not None and name in info.attrs:
+                return ("inst", info.attrs[name], "")
             return ("ext", self.catalog.canonical(f"{value[1]}.{name}"))
         if kind == "cls":
             method = self._find_method(value[1], name)
