@@ -43,21 +43,34 @@ def _excluded(rel: str, config: Config) -> bool:
     return False
 
 
-def module_name(path: Path, package_dirs: dict[Path, bool]) -> tuple[str, bool]:
-    """Dotted module name: walk up while the folder is a package (has ``__init__.py``)."""
+def module_name(path: Path, package_dirs: dict[Path, bool], root: Path | None = None) -> tuple[str, bool]:
+    """Dotted module name of ``path``.
+
+    The package root is the parent of the highest folder (below the project root) that has an
+    ``__init__.py``; folders between it and the file without one are PEP 420 namespace subpackages
+    (wheels such as open-webui's ship them). With no ``__init__.py`` above, the file is a top-level module.
+    """
     is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
+    folders: list[Path] = []
     folder = path.parent
-    while True:
-        known = package_dirs.get(folder)
-        if known is None:
-            known = (folder / "__init__.py").is_file()
-            package_dirs[folder] = known
-        if not known:
-            break
-        parts.append(folder.name)
+    while folder != folder.parent and (root is None or folder != root) and (
+            root is None or root in folder.parents):
+        folders.append(folder)
         folder = folder.parent
-    return ".".join(reversed(parts)) or path.stem, is_package
+    top = -1
+    for i, candidate in enumerate(folders):
+        known = package_dirs.get(candidate)
+        if known is None:
+            known = (candidate / "__init__.py").is_file()
+            package_dirs[candidate] = known
+        if known:
+            top = i
+        elif root is None and top == i - 1 and i > 0:
+            break  # without a project root, stop at the first folder that is not a package
+    parts = [f.name for f in reversed(folders[: top + 1])]
+    if not is_package:
+        parts.append(path.stem)
+    return ".".join(parts) or path.stem, is_package
 
 
 def discover(paths: list[Path], config: Config) -> list[SourceFile]:
@@ -88,7 +101,7 @@ def discover(paths: list[Path], config: Config) -> list[SourceFile]:
     package_dirs: dict[Path, bool] = {}
     out = []
     for path in found:
-        module, is_package = module_name(path, package_dirs)
+        module, is_package = module_name(path, package_dirs, root)
         out.append(SourceFile(path, _rel(path, root), module, is_package))
     return out
 

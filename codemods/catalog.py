@@ -401,6 +401,9 @@ FACTORIES: dict[str, str] = {
     "threading.Lock": "threading.Lock",
     "threading.RLock": "threading.Lock",
 }
+# Calls that return (a wrapper behaving like) their first argument: ``get_db = contextmanager(get_session)``.
+WRAPPERS = frozenset({"contextlib.contextmanager", "functools.lru_cache", "functools.cache"})
+
 # Module prefixes of a type family: any class imported from these is in the family.
 FAMILY_PREFIXES: dict[str, str] = {
     "langchain": "langchain.Runnable",

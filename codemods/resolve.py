@@ -16,7 +16,7 @@ A resolved value (``Value``) is one of:
 
 from __future__ import annotations
 
-from .catalog import Catalog
+from .catalog import WRAPPERS, Catalog
 from .summary import SV, ClassSummary, FunctionSummary, ModuleSummary
 
 Value = tuple
@@ -108,7 +108,11 @@ class Resolver:
         if kind == "attr":
             return self.attribute(self.resolve(sv[1], depth), sv[2], depth)
         if kind == "call":
-            return self.call_result(self.resolve(sv[1], depth), sv[3], depth)
+            callee = self.resolve(sv[1], depth)
+            if callee is not None and callee[0] == "ext" and callee[1] in WRAPPERS and len(sv) > 4:
+                # get_db = contextmanager(get_session): the wrapper behaves like the function it wraps
+                return self.resolve(sv[4], depth)
+            return self.call_result(callee, sv[3], depth)
         if kind == "ann":
             return self.instance_of(self.resolve(sv[1], depth))
         if kind == "alias":

@@ -8,7 +8,8 @@ Symbolic values (``SV``) are small tuples, resolved later against all summaries:
 
 ``("g", "pkg.mod.name")``   a global or external symbol by qualified name
 ``("fn", q)`` / ``("cls", q)`` a function / class of this project
-``("call", sv, site, arg0)`` the result of calling ``sv`` (``site``: index of the call site, -1 at module level)
+``("call", sv, site, arg0, first)`` the result of calling ``sv`` (``site``: index of the call site, -1 at
+                             module level; ``arg0``: a string literal first argument; ``first``: its SV)
 ``("attr", sv, name)``       attribute of ``sv``
 ``("ann", sv)``              an instance of the type that annotation ``sv`` denotes
 ``("alias", sv)``            a type alias (``X = Annotated[T, ...]``): annotating with it means ``sv``
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -279,8 +280,11 @@ class _Builder:
         if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
             arg0 = node.args[0].value
         head = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        for arg in node.args:
-            self.expr(arg)
+        first: SV | None = None
+        for index, arg in enumerate(node.args):
+            value = self.expr(arg)
+            if index == 0:
+                first = value
         for kw in node.keywords:
             self.expr(kw.value)
         if head in ("Depends", "Security") and node.args:
@@ -296,7 +300,7 @@ class _Builder:
                 awaited, len(node.args), tuple(k.arg or "**" for k in node.keywords), arg0,
                 self._dotted(node.func), receiver_site))
             node._site = site  # type: ignore[attr-defined]
-        return ("call", func_sv, site, arg0) if func_sv is not None else None
+        return ("call", func_sv, site, arg0, first) if func_sv is not None else None
 
     # ----- statements -------------------------------------------------------------------
     def _bind(self, target: ast.expr, value: SV | None) -> None:
