@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -88,11 +89,18 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
             continue
         todo.append((f, data, st, d))
     args = [(data, f.module, f.rel, f.is_package) for f, data, _, _ in todo]
-    if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_work, args, chunksize=max(1, len(args) // (jobs * 8))))
-    else:
-        results = [_work(a) for a in args]
+    # ast trees are large acyclic object graphs: the cyclic GC only burns time on them (~40% of a cold scan).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=gc.disable) as pool:
+                results = list(pool.map(_work, args, chunksize=max(1, len(args) // (jobs * 8))))
+        else:
+            results = [_work(a) for a in args]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     for (f, _, st, d), (summary, error) in zip(todo, results):
         entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, summary, error)
         cache.put(f.rel, entry)
