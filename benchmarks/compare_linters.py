@@ -72,6 +72,8 @@ class Finding:
     function: str = ""
     via: list[str] = field(default_factory=list)  # rendered hops, outermost first
     confidence: str = ""
+    evidence: list[str] = field(default_factory=list)
+    sink: tuple[str, int] | None = None  # where the blocking call itself is (last via hop)
 
     @property
     def loc(self) -> tuple[str, int]:
@@ -87,6 +89,7 @@ class ToolRun:
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     parse_errors: int = 0  # files the tool could not parse
+    scanned: tuple[int, int] | None = None  # (files, lines) as the tool itself reports them
 
     def by_code(self) -> Counter[str]:
         return Counter(f.code for f in self.findings)
@@ -186,6 +189,9 @@ def run_ours(exe: str | None, cb: CodeBase) -> ToolRun:
         run.reason = f"output is not the scan JSON: {proc.stdout.strip()[:80]!r}"
         return run
     for f in raw_findings:
+        hops = f.get("via") or []
+        last = hops[-1] if hops and isinstance(hops[-1], dict) else {}
+        sink = (str(last["path"]), int(last["line"])) if last.get("path") and last.get("line") else None
         run.findings.append(
             Finding(
                 tool=OURS,
@@ -198,11 +204,15 @@ def run_ours(exe: str | None, cb: CodeBase) -> ToolRun:
                 function=str(f.get("function", "")),
                 via=[render_hop(h) for h in (f.get("via") or [])],
                 confidence=str(f.get("confidence", "")),
+                evidence=[str(e) for e in (f.get("evidence") or [])],
+                sink=(relpath(cb.root, cwd, sink[0]), sink[1]) if sink else None,
             )
         )
     summary = data.get("summary") if isinstance(data, dict) else None
     if isinstance(summary, dict):
         run.parse_errors = int(summary.get("parse_errors") or summary.get("errors") or 0)
+        if isinstance(summary.get("files"), int) and isinstance(summary.get("lines"), int):
+            run.scanned = (summary["files"], summary["lines"])
     return run
 
 
@@ -334,10 +344,16 @@ def report(cb: CodeBase, show_missed: int) -> dict[str, Any]:
             print(f"   {run.tool:<13} {'-':>8} {'-':>9} {'-':>9} {'-':>9}  unavailable: {run.reason}")
             continue
         n2 = sum(1 for f in run.findings if f.code.startswith(BLOCKING_PREFIX))
+        n2_cell = "-" if run.tool == OURS else f"{n2:,}"
         print(
-            f"   {run.tool:<13} {run.seconds:>7.2f}s {len(run.findings):>9,} {n2:>9,} "
+            f"   {run.tool:<13} {run.seconds:>7.2f}s {len(run.findings):>9,} {n2_cell:>9} "
             f"{run.parse_errors:>9,}  {fmt_counts(run.by_code())}"
         )
+        if run.scanned and run.scanned != (len(cb.files), cb.lines):
+            print(
+                f"   {'':<13} note: {run.tool} reports scanning {run.scanned[0]:,} files, "
+                f"{run.scanned[1]:,} lines (its own file selection)"
+            )
 
     result: dict[str, Any] = {
         "name": cb.name,
@@ -441,14 +457,15 @@ def print_summary(results: list[dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------- sampling
 
 
-def context(root: Path, f: Finding, around: int = 2) -> str:
+def context(root: Path, path: str, line: int, around: int = 2) -> str:
+    """The source line (marked ``>``) with ``around`` lines either side."""
     base = root if root.is_dir() else root.parent
     try:
-        lines = (base / f.path).read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = (base / path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:
-        return f"    (cannot read {f.path}: {exc})"
-    lo, hi = max(1, f.line - around), min(len(lines), f.line + around)
-    return "\n".join(f"{'>' if n == f.line else ' '} {n:>5} | {lines[n - 1]}" for n in range(lo, hi + 1))
+        return f"    (cannot read {path}: {exc})"
+    lo, hi = max(1, line - around), min(len(lines), line + around)
+    return "\n".join(f"{'>' if n == line else ' '} {n:>5} | {lines[n - 1]}" for n in range(lo, hi + 1))
 
 
 def write_sample(cb: CodeBase, tool: str, n: int, seed: int) -> None:
@@ -479,12 +496,20 @@ def write_sample(cb: CodeBase, tool: str, n: int, seed: int) -> None:
         if f.confidence:
             meta.append(f"confidence {f.confidence}")
         via = " -> ".join(f.via) if f.via else "(direct)"
-        ctx = context(cb.root, f)
-        print(f"\n{head}\n   {'; '.join(meta)}\n   via: {via}\n{ctx}")
+        ctx = context(cb.root, f.path, f.line)
+        print(f"\n{head}\n   {'; '.join(meta)}\n   via: {via}")
+        for ev in f.evidence:
+            print(f"   evidence: {ev}")
+        print(ctx)
         out += [f"## {head}", ""]
         if meta:
             out += ["- " + "; ".join(meta)]
-        out += [f"- via: {via}", "- verdict: [ ] TP  [ ] FP  [ ] ?", "", "```", ctx, "```", ""]
+        out += [f"- via: {via}"] + [f"- evidence: {ev}" for ev in f.evidence]
+        out += ["- verdict: [ ] TP  [ ] FP  [ ] ?", "", "```", ctx, "```", ""]
+        if f.sink and f.sink != f.loc:
+            sink_ctx = context(cb.root, *f.sink)
+            print(f"   blocking call at {f.sink[0]}:{f.sink[1]}:\n{sink_ctx}")
+            out += [f"Blocking call at `{f.sink[0]}:{f.sink[1]}`:", "", "```", sink_ctx, "```", ""]
     SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
     suffix = "" if tool == OURS else f".{tool}"
     dest = SAMPLES_DIR / f"{cb.name}{suffix}.md"

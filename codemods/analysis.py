@@ -15,7 +15,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from .catalog import CODES, Api, Catalog, Match
+from .catalog import CODES, DIRECT_ONLY, Api, Catalog, Match
 from .resolve import Project, Resolver
 from .summary import SV, CallSite, FunctionSummary, ModuleSummary
 
@@ -123,6 +123,7 @@ class Analysis:
         self.blocking: dict[str, tuple[str, list[Hop], str, str, str]] = {}
         # findings silenced by a suppression comment or per-module configuration (for the manifest)
         self.suppressed: list[Finding] = []
+        self.property_names = frozenset(f.name for f in self.project.functions.values() if f.kind == "property")
 
     # ----- step 1: classify call sites ----------------------------------------------------------
     def classify(self, fn: FunctionSummary) -> list[_Site]:
@@ -132,12 +133,32 @@ class Analysis:
         out: list[_Site] = []
         for site in fn.calls:
             out.append(self._classify_site(site))
+        if self.property_names and fn.attr_loads:
+            out += self._property_reads(fn)
         self.sites[fn.qualname] = out
+        return out
+
+    def _property_reads(self, fn: FunctionSummary) -> list[_Site]:
+        """``store.total`` runs the ``total`` property: an edge like a call when it is a project property."""
+        out = []
+        for name, base, line, col, end_line, end_col in fn.attr_loads:
+            if name not in self.property_names:
+                continue
+            value = self.resolver.resolve(base)
+            if value is None or value[0] != "inst" or value[1] not in self.project.classes:
+                continue
+            method = self.resolver._find_method(value[1], name)
+            if method is None or self.project.functions[method].kind != "property":
+                continue
+            site = CallSite(("attr", base, name), line, col, end_line, end_col, False, 0, (), None,
+                            name, -1)
+            out.append(_Site(site, target=method))
         return out
 
     def _classify_site(self, site: CallSite) -> _Site:
         result = _Site(site)
         if site.callee is None:
+            self._uncertain(result)
             return result
         value = self.resolver.resolve(site.callee)
         if value is None:
@@ -184,6 +205,13 @@ class Analysis:
             call = self.resolver._find_method(value[1], "__call__")
             if call is not None:
                 result.target = call
+        elif kind == "inst" and value[2] and not site.awaited:
+            # an SDK client walk: claude.messages.create(...) -> ("inst", "anthropic.Anthropic", "messages.create")
+            owner, _, method = value[2].rpartition(".")
+            match = self.catalog.lookup_method(value[1], method)
+            if match is not None and self._applies(match.api, site):
+                result.match = Match(match.api, f"{value[1]}.{value[2]}")
+                result.evidence = self._receiver_evidence(site.callee, value[1])
         return result
 
     def _applies(self, api: Api, site: CallSite) -> bool:
@@ -221,7 +249,7 @@ class Analysis:
             if fn.is_async:
                 continue
             for s in self.classify(fn):
-                if s.match is None:
+                if s.match is None or s.match.api.code in DIRECT_ONLY:
                     continue
                 api = s.match.api
                 if _suppressed(module, s.site, api.code, api.linter, direct=True):
@@ -262,8 +290,12 @@ class Analysis:
             finding = self._finding_for(fn, module, s)
             if finding is None:
                 continue
-            # session.exec(q).all(): the result method joins the finding of the call it reads from
+            # session.exec(q).all(), db.query(X).filter(...).first(): a result method joins the finding of
+            # the call it reads from, also through non-blocking steps in between.
             receiver = s.site.receiver_site
+            while receiver >= 0 and receiver not in produced and sites[receiver].match is None \
+                    and sites[receiver].target is None:
+                receiver = sites[receiver].site.receiver_site
             if receiver >= 0 and receiver in produced and s.match is not None:
                 inner = produced.pop(receiver)
                 inner.end_line, inner.end_col = s.site.end_line, s.site.end_col

@@ -53,6 +53,8 @@ class TypeInfo:
     enter: str = "self"  # `with x as y`: y's type ("self" = same type, "" = unknown)
     pure: frozenset[str] = frozenset()  # methods that never block on a `Type.*` row
     family: str = ""  # instances whose methods return more of the same family (LangChain)
+    items: dict[str, str] = field(default_factory=dict)  # x["key"] -> type (boto3 responses)
+    fluent: bool = False  # methods not listed in ``returns`` return the same type (redis pipelines)
 
 
 # ---------------------------------------------------------------------------------------
@@ -317,7 +319,7 @@ _TYPES = [
                       "Table": "boto3.ResourceObject", "Queue": "boto3.ResourceObject"},
              pure=frozenset({"Bucket", "Object", "Table", "Queue", "meta", "ObjectSummary", "Topic"})),
     TypeInfo("boto3.ResourceObject", pure=frozenset({"meta", "Object", "Bucket"})),
-    TypeInfo("boto3.GetObjectOutput", attrs={}),
+    TypeInfo("boto3.GetObjectOutput", items={"Body": "botocore.response.StreamingBody"}),
     TypeInfo("botocore.response.StreamingBody", aliases=("botocore.response.StreamingBody",)),
     # --- redis
     TypeInfo("redis.Redis",
@@ -326,7 +328,7 @@ _TYPES = [
                       "lock": "redis.Lock"},
              pure=frozenset({"pipeline", "pubsub", "lock", "from_url", "get_connection_kwargs",
                              "get_encoder", "register_script", "set_response_callback"})),
-    TypeInfo("redis.Pipeline", aliases=("redis.Pipeline", "redis.client.Pipeline")),
+    TypeInfo("redis.Pipeline", aliases=("redis.Pipeline", "redis.client.Pipeline"), fluent=True),
     TypeInfo("redis.PubSub", aliases=("redis.PubSub", "redis.client.PubSub")),
     TypeInfo("redis.Lock", aliases=("redis.lock.Lock",)),
     # --- HTTP
@@ -363,11 +365,11 @@ _TYPES = [
              aliases=("anthropic.Anthropic", "anthropic.Client", "anthropic.AnthropicBedrock",
                       "anthropic.AnthropicVertex", "anthropic.lib.bedrock.AnthropicBedrock"),
              pure=frozenset({"with_options", "copy", "with_raw_response", "with_streaming_response"}),
-             enter="self"),
+             returns={"with_options": "SELF", "copy": "SELF"}, enter="self"),
     TypeInfo("openai.OpenAI",
              aliases=("openai.OpenAI", "openai.Client", "openai.AzureOpenAI"),
              pure=frozenset({"with_options", "copy", "with_raw_response", "with_streaming_response"}),
-             enter="self"),
+             returns={"with_options": "SELF", "copy": "SELF"}, enter="self"),
     # --- LangChain / LangGraph: a family; what its methods return stays in the family
     TypeInfo("langchain.Runnable", family="langchain",
              aliases=("langchain_core.runnables.Runnable", "langgraph.graph.state.CompiledStateGraph",
@@ -401,6 +403,9 @@ FACTORIES: dict[str, str] = {
     "threading.Lock": "threading.Lock",
     "threading.RLock": "threading.Lock",
 }
+# Codes that only matter directly in a coroutine: a sync helper calling them does not block.
+DIRECT_ONLY = frozenset({"AM280"})
+
 # Calls that return (a wrapper behaving like) their first argument: ``get_db = contextmanager(get_session)``.
 WRAPPERS = frozenset({"contextlib.contextmanager", "functools.lru_cache", "functools.cache"})
 

@@ -28,8 +28,7 @@ from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider
 from . import offload_build as build
 from .analysis import Finding
 from .imports import AsyncioNames, asyncio_names
-from .offload_placement import (Parent, extend_chain, lambda_hazard, needs_parens, refusal,
-                                with_item_statement)
+from .offload_placement import Parent, extend_chain, lambda_hazard, needs_parens, refusal, with_item_statement
 
 
 @dataclass

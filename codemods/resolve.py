@@ -159,8 +159,15 @@ class Resolver:
                 if value is not None and value[0] == "ext" and self.catalog.family_of(value[1]):
                     return ("inst", "langchain.Runnable", "")
             return None
-        if kind == "gen":
+        if kind == "item":
+            value = self.resolve(sv[1], depth)
+            if value is not None and value[0] == "inst":
+                info = self.catalog.types.get(value[1])
+                if info is not None and sv[2] in info.items:
+                    return ("inst", info.items[sv[2]], "")
             return None
+        if kind == "lit":  # a dict / list / set literal: a known type that is never a client
+            return ("inst", f"builtins.{sv[1]}", "")
         return None
 
     def _global(self, qualname: str, depth: int) -> Value | None:
@@ -267,7 +274,7 @@ class Resolver:
             if attr is not None:
                 return self.resolve(attr, depth)
             for ext in self.external_bases(value[1]):
-                return ("ext", f"{ext}.{name}")
+                return self.attribute(("ext", ext), name, depth)
             return None
         if kind == "inst":
             type_name, path = value[1], value[2]
@@ -342,8 +349,12 @@ class Resolver:
             if info.family:
                 return ("inst", type_name, "")
             returned = info.returns.get(name)
+            if returned == "SELF":
+                return ("inst", type_name, "")
             if returned:
                 return ("inst", returned, "")
+            if info.fluent:
+                return ("inst", type_name, "")
             return None
         return None
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -70,6 +70,8 @@ class FunctionSummary:
     yields: SV | None = None
     is_generator: bool = False
     calls: list[CallSite] = field(default_factory=list)
+    # attribute reads (name, receiver SV, line, col, end_line, end_col): a blocking @property runs on them
+    attr_loads: list[tuple[str, SV, int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -178,7 +180,9 @@ class _Builder:
                         "AbstractContextManager", "AsyncContextManager"):
                 first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
                 return ("gen", self._ann(first))
-            return None
+            if head in ("ClassVar", "Final", "Required", "NotRequired", "ReadOnly"):
+                return self._ann(inner)
+            return self._ann(node.value)  # IO[bytes] -> IO, queue.Queue[int] -> queue.Queue, dict[...] -> dict
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             left, right = node.left, node.right
             if isinstance(right, ast.Constant) and right.value is None:
@@ -219,13 +223,37 @@ class _Builder:
             return self._name(node.id)  # type: ignore[attr-defined]
         if t is ast.Attribute:
             base = self.expr(node.value)  # type: ignore[attr-defined]
-            return ("attr", base, node.attr) if base is not None else None  # type: ignore[attr-defined]
+            if base is None:
+                return None
+            func = self.ctx.func
+            if func is not None and self.ctx.record and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                func.attr_loads.append((node.attr, base, node.lineno,  # type: ignore[attr-defined]
+                                        self._col(node.lineno, node.col_offset),  # type: ignore[attr-defined]
+                                        node.end_lineno or node.lineno,  # type: ignore[attr-defined]
+                                        self._col(node.end_lineno or node.lineno,  # type: ignore[attr-defined]
+                                                  node.end_col_offset or 0)))  # type: ignore[attr-defined]
+            return ("attr", base, node.attr)  # type: ignore[attr-defined]
         if t is ast.Call:
             return self._call(node, awaited)  # type: ignore[arg-type]
         if t is ast.Await:
             return self.expr(node.value, awaited=True)  # type: ignore[attr-defined]
         if t is ast.Constant:
             return None
+        if t is ast.Subscript:
+            base = self.expr(node.value)  # type: ignore[attr-defined]
+            key = node.slice  # type: ignore[attr-defined]
+            self.expr(key)
+            if base is not None and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return ("item", base, key.value)
+            return None
+        if t is ast.Dict or t is ast.DictComp:
+            for child in ast.iter_child_nodes(node):
+                self._any(child)
+            return ("lit", "dict")
+        if t is ast.List or t is ast.ListComp or t is ast.Set or t is ast.SetComp:
+            for child in ast.iter_child_nodes(node):
+                self._any(child)
+            return ("lit", "list" if t in (ast.List, ast.ListComp) else "set")
         if t is ast.BinOp:
             left = self.expr(node.left)  # type: ignore[attr-defined]
             right = self.expr(node.right)  # type: ignore[attr-defined]
@@ -268,7 +296,11 @@ class _Builder:
                 self._any(child)
 
     def _call(self, node: ast.Call, awaited: bool) -> SV | None:
-        func_sv = self.expr(node.func)
+        if isinstance(node.func, ast.Attribute):  # a method call, not an attribute read
+            base = self.expr(node.func.value)
+            func_sv = ("attr", base, node.func.attr) if base is not None else None
+        else:
+            func_sv = self.expr(node.func)
         receiver_site = -1
         if isinstance(node.func, ast.Attribute):
             value = node.func.value

@@ -1,0 +1,8 @@
+import asyncio
+import time
+
+
+async def schedule() -> None:
+    loop = asyncio.get_event_loop()
+    loop.call_soon(print, "tick")
+    time.sleep(0.01)

@@ -1,0 +1,9 @@
+import subprocess
+
+
+def run_job(func: str, *, args: list[str]) -> None:
+    subprocess.run([func, *args], check=True)
+
+
+async def dispatch(name: str) -> None:
+    run_job(func=name, args=["--once"])

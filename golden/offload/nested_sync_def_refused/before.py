@@ -1,0 +1,8 @@
+import os
+
+
+async def existing(paths: list[str]) -> list[str]:
+    def keep(path: str) -> bool:
+        return os.path.exists(path)
+
+    return [p for p in paths if keep(p)]

@@ -1,0 +1,15 @@
+import os
+import asyncio
+
+
+async def total(a: str, b: str) -> int:
+    return (await asyncio.to_thread(os.path.getsize, a)) + (await asyncio.to_thread(os.path.getsize, b))
+
+
+async def area(path: str) -> int:
+    return (await asyncio.to_thread(os.path.getsize, path)) ** 2
+
+
+async def nonempty(path: str) -> bool:
+    # comparisons bind looser than await: no parentheses needed
+    return await asyncio.to_thread(os.path.getsize, path) > 0 and await asyncio.to_thread(os.path.isfile, path)

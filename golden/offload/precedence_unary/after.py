@@ -1,0 +1,13 @@
+import os
+
+from fastapi import HTTPException
+import asyncio
+
+
+async def ensure(path: str) -> None:
+    if not (await asyncio.to_thread(os.path.exists, path)):
+        raise HTTPException(status_code=404)
+
+
+async def negative_size(path: str) -> int:
+    return -(await asyncio.to_thread(os.path.getsize, path))

@@ -1,0 +1,12 @@
+import os
+
+from fastapi import HTTPException
+
+
+async def ensure(path: str) -> None:
+    if not os.path.exists(path):
+        raise HTTPException(status_code=404)
+
+
+async def negative_size(path: str) -> int:
+    return -os.path.getsize(path)

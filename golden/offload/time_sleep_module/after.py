@@ -1,0 +1,7 @@
+import time
+import asyncio
+
+
+async def poll(job) -> None:
+    while not job.done:
+        await asyncio.sleep(0.5)  # give the worker a moment

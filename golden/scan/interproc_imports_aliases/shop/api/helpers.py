@@ -1,0 +1,3 @@
+def audit(event: str) -> None:
+    with open("/var/log/audit.log", "a") as f:
+        f.write(event + "\n")

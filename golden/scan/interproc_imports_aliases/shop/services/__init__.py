@@ -1,0 +1,3 @@
+from .payments import charge
+
+__all__ = ["charge"]
