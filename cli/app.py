@@ -130,10 +130,20 @@ def scan(
 
 
 def _offload_rewriter(source, findings):
+    """Offload by position first, then modernise legacy get_event_loop/run_in_executor (AM280) by shape."""
+    from ..codemods.modernize_executor import modernize_source
     from ..codemods.offload import offload_source
 
     result = offload_source(source, findings)
-    return result.code, result.fixed, [(r.finding, r.reason) for r in result.review]
+    fixed = list(result.fixed)
+    review = [(r.finding, r.reason) for r in result.review]
+    if any(f.code == "AM280" for f in findings):
+        modern = modernize_source(result.code)
+        if modern.rewritten:
+            fixed += [f for f, _ in review if f.code == "AM280"]
+            review = [(f, why) for f, why in review if f.code != "AM280"]
+            return modern.code, fixed, review
+    return result.code, fixed, review
 
 
 def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, ignore, jobs: Optional[int],

@@ -1,0 +1,9 @@
+import asyncio
+
+
+async def prefetch(keys, load):
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(None, load, keys)
+    started = loop.time()
+    rows = await future
+    return rows, loop.time() - started
