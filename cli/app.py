@@ -191,9 +191,9 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
         err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
     for s in result.skipped:
         err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
-    if errors or result.skipped:
-        return EXIT_ERROR if errors and not changed and not review else EXIT_FINDINGS
-    if changed and not write:
+    if errors:  # a file that should have been rewritten was not: an error, whatever else happened
+        return EXIT_ERROR
+    if result.skipped or (changed and not write):
         return EXIT_FINDINGS
     return EXIT_FINDINGS if review else EXIT_OK
 
