@@ -349,7 +349,9 @@ def report(cb: CodeBase, show_missed: int) -> dict[str, Any]:
             f"   {run.tool:<13} {run.seconds:>7.2f}s {len(run.findings):>9,} {n2_cell:>9} "
             f"{run.parse_errors:>9,}  {fmt_counts(run.by_code())}"
         )
-        if run.scanned and run.scanned != (len(cb.files), cb.lines):
+        if run.scanned and (
+            run.scanned[0] != len(cb.files) or abs(run.scanned[1] - cb.lines) > cb.lines // 100
+        ):
             print(
                 f"   {'':<13} note: {run.tool} reports scanning {run.scanned[0]:,} files, "
                 f"{run.scanned[1]:,} lines (its own file selection)"

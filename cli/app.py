@@ -167,7 +167,16 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if write:
-        write_changes(changes)
+        from .manifest import ManifestError, phase_recorder
+
+        try:  # validates the manifest before any file is rewritten; None when the project has none
+            recorder = phase_recorder(root, phase, [phase], result, changes)
+        except ManifestError as exc:
+            raise fail(str(exc)) from None
+        try:
+            write_changes(changes, after_write=recorder)
+        except (ManifestError, OSError) as exc:
+            raise fail(f"files rewritten, but the manifest was not updated: {exc}") from None
     else:
         for change in changes:
             if change.changed and not quiet:
@@ -226,6 +235,12 @@ def rules(
         output.write_text(text, encoding="utf-8")
     else:
         print(text)
+
+
+from .commands_manifest import init_command, status_command  # noqa: E402  (registered below)
+
+app.command("init")(init_command)
+app.command("status")(status_command)
 
 
 def main() -> None:

@@ -303,7 +303,8 @@ class Manifest:
             rec.findings["review"] = _counts(review_findings)
             if rel in suppressed_by or findings is not None:
                 rec.findings["suppressed"] = _counts(suppressed_by.get(rel, []))
-            rec.review = sorted((ReviewItem(f.line, f.code, f.call, f.function, why) for f, why in change.review),
+            rec.review = sorted((ReviewItem(_new_line(change, f.line) if is_written else f.line, f.code, f.call,
+                                            f.function, why) for f, why in change.review),
                                 key=lambda r: (r.line, r.code, r.call))
             state = rec.phases[phase]
             native_todo = sum(1 for f in fixed if "native" in f.fixes) if phase == "offload" else 0
@@ -366,6 +367,17 @@ class Manifest:
                 rec.phases[phase] = PhaseState()
         rec.history.append(Run(now or now_iso(), "skip", rec.level(), rec.hash, __version__,
                                reason="skip withdrawn"))
+
+
+def _new_line(change, line: int) -> int:
+    """Where a line of the planned-from text sits in the written text (the rewrite may add imports)."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, change.old.splitlines(), change.new.splitlines(), autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if i1 <= line - 1 < i2:
+            return j1 + (line - 1 - i1) + 1 if tag == "equal" else j1 + 1
+    return line
 
 
 def _module_name(rel: str) -> str:

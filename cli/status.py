@@ -50,6 +50,7 @@ class ModuleStatus:
     fixed: dict[str, int] = field(default_factory=dict)
     suppressed: dict[str, int] = field(default_factory=dict)
     progress: dict[str, float | None] = field(default_factory=dict)
+    native_todo: int = 0  # calls (offloaded or open) an async library can replace
 
     @property
     def package(self) -> str:
@@ -158,6 +159,7 @@ def module_status(rel: str, module: str, rec: ModuleRecord | None, fresh: list[F
     else:
         done = _native_fixed(rec) if rec else 0
         todo = (rec.native_todo() if rec else 0) + sum(1 for f in rest if "native" in f.fixes)
+        st.native_todo = todo
         st.progress["native"] = done / (done + todo) if done + todo else 0.0
     st.progress["verify"] = None if st.phases["verify"] == "skipped" else float(st.phases["verify"] == "verified")
     return st
@@ -297,7 +299,7 @@ def print_table(status: Status, console: Console) -> None:
         present = [m for m in mods if not m.missing]
         if len(packages) > 1 and present:
             bars = [_bar(sum(m.phases[p] in _SATISFIED for m in present) / len(present)) for p in PHASES]
-            table.add_row(Text(f"{pkg}/", style="bold"), Text(f"{len(present)} modules", style="bold"), *bars,
+            table.add_row(Text(f"{pkg}/", style="bold"), Text(f"{len(present)} module{'s' if len(present) != 1 else ''}", style="bold"), *bars,
                           *(str(n) for n in (sum(len(m.open) for m in present), sum(len(m.review) for m in present),
                                              sum(sum(m.fixed.values()) for m in present),
                                              sum(sum(m.suppressed.values()) for m in present))), "")
@@ -317,7 +319,8 @@ def print_table(status: Status, console: Console) -> None:
     console.print(table)
     totals = [f"{p} {status.phase_done(p)}/{len(status.present)}" for p in PHASES]
     regressed = [m for m in status.present if m.regressed]
-    line = Text(f"total: {len(status.present)} modules in migration ({status.clean} clean); " + ", ".join(totals)
+    n = len(status.present)
+    line = Text(f"total: {n} module{'s' if n != 1 else ''} in migration ({status.clean} clean); " + ", ".join(totals)
                 + f"; open {sum(len(m.open) for m in status.present)}, review "
                 f"{sum(len(m.review) for m in status.present)}, fixed {sum(sum(m.fixed.values()) for m in status.present)}")
     if regressed:
@@ -368,13 +371,16 @@ def to_markdown(status: Status) -> str:
         out += [f"## {p.capitalize()}: {s}", ""]
         need = status.needing(p)
         if not need:
-            out += [f"All {t} module{'s' if t != 1 else ''} done." if t else "Nothing to do.", ""]
+            out += [f"Done in every module ({t})." if t else "Nothing to do.", ""]
             continue
-        out += [f"Modules still needing {p}:", "", "| module | state | open findings |", "|---|---|---|"]
+        extra = " calls to convert |" if p == "native" else ""
+        out += [f"Modules still needing {p}:", "", f"| module | state | open findings |{extra}",
+                "|---|---|---|" + ("---|" if extra else "")]
         for m in need:
             counts = _counts_text(m.open_by_category())
             state = m.phases[p] + (f" ({_md(m.reasons[p])})" if p in m.reasons and m.phases[p] == "failed" else "")
-            out.append(f"| `{m.rel}` | {state} | {len(m.open)}{f' ({counts})' if counts else ''} |")
+            out.append(f"| `{m.rel}` | {state} | {len(m.open)}{f' ({counts})' if counts else ''} |"
+                       + (f" {m.native_todo} |" if extra else ""))
         out.append("")
     review = [(m, f, why) for m in present for f, why in m.review]
     out += ["## Left for review", ""]
@@ -412,6 +418,7 @@ def to_dict(status: Status) -> dict:
             "findings": {"open": dict(sorted(Counter(f.code for f in m.open).items())),
                          "review": dict(sorted(Counter(f.code for f, _ in m.review).items())),
                          "fixed": m.fixed, "suppressed": m.suppressed},
+            "native_todo": m.native_todo,
             "open": [_finding(f) for f in m.open],
             "review": [_finding(f, reason=why) for f, why in m.review],
             "regressions": [_finding(f) for f in m.regressions],
