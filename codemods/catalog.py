@@ -481,7 +481,7 @@ def _rows() -> list[Api]:
         add(Api(f, "AM120", "aiofiles.open", "ASYNC230"))
     add(Api("os.fdopen", "AM120", "aiofiles.open", "ASYNC231"))
     add(Api("pathlib.Path.open", "AM120", "aiofiles.open", "ASYNC230"))
-    for m in ("read", "readline", "readlines", "readinto", "write", "writelines", "flush", "truncate"):
+    for m in ("read", "readline", "readlines", "readinto", "write", "writelines", "flush", "truncate", "close"):
         add(Api(f"io.File.{m}", "AM121", "aiofiles", "ASYNC232"))
     for f in _OS_PATH:
         add(Api(f"os.path.{f}", "AM130", f"aiofiles.os.path.{f}", "ASYNC240"))
