@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from enum import Enum
 from pathlib import Path
@@ -129,8 +130,24 @@ def scan(
     raise typer.Exit(EXIT_FINDINGS if result.findings or result.skipped else EXIT_OK)
 
 
-def _offload_rewriter(source, findings):
-    """Offload by position first, then modernise legacy get_event_loop/run_in_executor (AM280) by shape."""
+def _offload_rewriter(source, findings, facts=None):
+    """Offload by position first, then modernise legacy get_event_loop/run_in_executor (AM280) by shape.
+
+    Hazards (AM300-AM303) are never rewritten: they come back as items for review.
+    """
+    from ..codemods.catalog import HAZARDS
+    from ..codemods.hazards import find_hazards
+
+    hazards = [f for f in findings if f.code in HAZARDS]
+    findings = [f for f in findings if f.code not in HAZARDS]
+    if facts is not None and findings:
+        hazards += find_hazards(source, findings, facts, findings[0].path)
+    hazard_review = [(h, f"hazard: {h.message}") for h in sorted(hazards, key=lambda h: (h.line, h.col))]
+    code, fixed, review = _offload_and_modernize(source, findings)
+    return code, fixed, review + hazard_review
+
+
+def _offload_and_modernize(source, findings):
     from ..codemods.modernize_executor import modernize_source
     from ..codemods.offload import offload_source
 
@@ -160,9 +177,12 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
     except InputError as exc:
         raise fail(str(exc)) from None
     by_file: dict[str, list] = {}
-    for f in result.findings:
+    hazards = result.analysis.hazards if result.analysis is not None else []
+    for f in list(result.findings) + list(hazards):
         if (not selected or f.code in selected) and f.code not in ignored:
             by_file.setdefault(f.path, []).append(f)
+    if result.analysis is not None and rewriter is _offload_rewriter:
+        rewriter = functools.partial(_offload_rewriter, facts=result.analysis.facts())
     changes = plan(by_file, config.root, rewriter, jobs=jobs or 1)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -195,7 +215,8 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
     err.print(f"{phase}: {verb} {len(changed)} file(s), {fixed} finding(s) fixed, "
               f"{len(review)} left for review" + (f", {len(errors)} file(s) not rewritten" if errors else ""))
     for c, f, why in review:
-        err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} {f.call}: {why}")
+        err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} "
+                  f"{f.call or f.category}: {why}")
     for c in errors:
         err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
     for s in result.skipped:

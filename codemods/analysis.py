@@ -85,6 +85,20 @@ class _Site:
     target: str | None = None  # a project function it calls
     evidence: str = ""
     uncertain: str = ""  # code guessed by the name heuristic
+    opens_session: bool = False  # constructs a SQLAlchemy Session (takes a pooled connection when used)
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What per-file hazard checks need to know about the whole project."""
+
+    relationships: frozenset[str] = frozenset()  # lazy relationship attribute names of ORM models
+    expire_on_commit_false: bool = False  # some session factory sets expire_on_commit=False
+    check_same_thread_false: bool = False
+
+
+_SESSION_TYPES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.orm.scoped_session"})
+_SESSION_FACTORIES = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.scoped_session"})
 
 
 def _suppressed(module: ModuleSummary, site: CallSite, code: str, linter: str, direct: bool) -> bool:
@@ -123,6 +137,7 @@ class Analysis:
         self.blocking: dict[str, tuple[str, list[Hop], str, str, str]] = {}
         # findings silenced by a suppression comment or per-module configuration (for the manifest)
         self.suppressed: list[Finding] = []
+        self.hazards: list[Finding] = []
         self.property_names = frozenset(f.name for f in self.project.functions.values() if f.kind == "property")
 
     # ----- step 1: classify call sites ----------------------------------------------------------
@@ -165,6 +180,8 @@ class Analysis:
             self._uncertain(result)
             return result
         kind = value[0]
+        if (kind == "ext" and value[1] in _SESSION_TYPES) or (kind == "inst" and value[1] in _SESSION_FACTORIES):
+            result.opens_session = True
         if kind == "ext":
             if site.awaited:
                 return result
@@ -280,6 +297,64 @@ class Analysis:
             if fn.is_async:
                 out += self._findings_in(fn)
         out.sort(key=lambda f: (f.path, f.line, f.col, f.code))
+        self.hazards = sorted(self._pool_hazards(), key=lambda f: (f.path, f.line, f.col))
+        return out
+
+    # ----- hazards the offload phase must report ----------------------------------------------------
+    def facts(self) -> ProjectFacts:
+        modules = self.project.modules.values()
+        return ProjectFacts(
+            frozenset(name for c in self.project.classes.values() for name in c.relationships),
+            any("expire_on_commit_false" in m.flags for m in modules),
+            any("check_same_thread_false" in m.flags for m in modules))
+
+    def _session_openers(self) -> dict[str, list[str]]:
+        """Sync functions that open a Session themselves or through sync callees (with the chain)."""
+        opens: dict[str, list[str]] = {}
+        callers: dict[str, list[str]] = {}
+        queue: deque[str] = deque()
+        for q, fn in self.project.functions.items():
+            if fn.is_async:
+                continue
+            for s in self.classify(fn):
+                if s.target is not None:
+                    callers.setdefault(s.target, []).append(q)
+                if s.opens_session and q not in opens:
+                    opens[q] = [q]
+                    queue.append(q)
+        while queue:
+            callee = queue.popleft()
+            for caller in callers.get(callee, ()):
+                if caller not in opens and not self.project.functions[caller].is_async:
+                    opens[caller] = [caller] + opens[callee]
+                    queue.append(caller)
+        return opens
+
+    def _pool_hazards(self) -> list[Finding]:
+        """AM303: a route holding a Session from its dependency awaits a thread that opens another."""
+        opens = None
+        out: list[Finding] = []
+        for q, fn in self.project.functions.items():
+            if not fn.is_async:
+                continue
+            held = [name for name, sv in fn.params if sv is not None and (v := self.resolver.resolve(sv)) is not None
+                    and v[0] == "inst" and v[1] in _SESSION_TYPES]
+            if not held:
+                continue
+            if opens is None:
+                opens = self._session_openers()
+            module = self.project.function_module[q]
+            for s in self.classify(fn):
+                if s.target is None or s.target not in opens or s.site.awaited:
+                    continue
+                chain = " -> ".join(_short(x) for x in opens[s.target])
+                f = Finding(module.path, s.site.line, s.site.col, s.site.end_line, s.site.end_col, "AM303",
+                            s.target, q, "", kind="hazard",
+                            evidence=[f"parameter `{held[0]}` holds a Session while {chain} opens another"])
+                f.message = (f"{CODES['AM303'].title}: `{held[0]}` is held while {chain} opens a second session; "
+                             "each request needs 2 pooled connections (default pool 5+10: >7 concurrent "
+                             "requests exhaust it) - pass the session down or size the pool for 2x concurrency")
+                out.append(f)
         return out
 
     def _findings_in(self, fn: FunctionSummary) -> list[Finding]:

@@ -242,6 +242,53 @@ _CODES = [
         "",
     ),
     Code(
+        "AM300", "hazard-expired", "ORM object read on the loop after a commit expired it",
+        "With the default `expire_on_commit=True`, `commit()` expires every loaded object; the next "
+        "attribute read (or FastAPI serialising the returned object) silently runs a SELECT to refresh "
+        "it. Once the commit runs in a thread, that hidden query still runs on the event loop.",
+        "async def create(item: Item, session: SessionDep) -> Item:\n    session.add(item)\n"
+        "    await asyncio.to_thread(session.commit)\n    return item  # serialising reads expired attributes",
+        "SessionLocal = sessionmaker(engine, expire_on_commit=False)\n# or refresh inside the thread:\n"
+        "await asyncio.to_thread(lambda: (session.commit(), session.refresh(item)))",
+        "Reported for review: set `expire_on_commit=False` on the session factory, or keep the reads in the "
+        "thread call.",
+        "`AsyncSession` with `expire_on_commit=False` (the native phase sets it).",
+    ),
+    Code(
+        "AM301", "hazard-lazy-load", "Lazy-loaded relationship read on the loop",
+        "Reading a relationship attribute that was not loaded with the query (the default `lazy=\"select\"`) "
+        "runs a SELECT at that moment: after offloading the query to a thread, the lazy load still "
+        "blocks the event loop (and with `AsyncSession` it raises `MissingGreenlet`).",
+        "conversation = await asyncio.to_thread(session.get, Conversation, cid)\n"
+        "return [m.content for m in conversation.messages]  # lazy load on the loop",
+        "statement = select(Conversation).options(selectinload(Conversation.messages))",
+        "Reported for review: load the relationship eagerly (`selectinload`) or read it inside the thread call.",
+        "`selectinload` / `joinedload` options on the query.",
+    ),
+    Code(
+        "AM302", "hazard-thread-shared", "Session or connection shared across threads",
+        "A SQLAlchemy `Session` is not thread-safe and a `sqlite3` connection refuses use from another "
+        "thread unless created with `check_same_thread=False`. Offloading calls on them to worker threads "
+        "(or running two `to_thread` calls on one session at once) breaks that contract.",
+        "conn = sqlite3.connect(\"app.db\")\n\nasync def count():\n"
+        "    return await asyncio.to_thread(lambda: conn.execute(\"select count(*) from t\").fetchone())",
+        "conn = sqlite3.connect(\"app.db\", check_same_thread=False)  # and serialise access with a lock",
+        "Reported for review.",
+        "`aiosqlite` / `AsyncSession` keep each connection on one task.",
+    ),
+    Code(
+        "AM303", "hazard-pool", "Pooled connection held across a thread call that needs another",
+        "The request holds a database session (and, once used, a pooled connection) while it awaits a "
+        "thread call that opens its own session. Under load every request needs two connections at "
+        "once: with SQLAlchemy's default pool (pool_size=5, max_overflow=10) more than 7 concurrent "
+        "requests exhaust the pool and the threads wait for connections that are never returned.",
+        "async def post(session: SessionDep):\n    session.get(Conversation, cid)\n"
+        "    await asyncio.to_thread(MessageRepository.create, cid, text)  # opens Session(engine)",
+        "await asyncio.to_thread(MessageRepository.create, cid, text, session=session)  # reuse one session",
+        "Reported for review with the pool size the route needs.",
+        "One `AsyncSession` per request passed down to the repository layer.",
+    ),
+    Code(
         "AM900", "custom", "Project-configured blocking call in async function",
         "The project declared this call blocking in `[tool.asgi-migrate] blocking-calls`.",
         "async def handler():\n    legacy.fetch_report()",
@@ -405,6 +452,11 @@ FACTORIES: dict[str, str] = {
 }
 # Codes that only matter directly in a coroutine: a sync helper calling them does not block.
 DIRECT_ONLY = frozenset({"AM280"})
+# Hazards: reported for review, never rewritten, never counted as blocking calls.
+HAZARDS = frozenset({"AM300", "AM301", "AM302", "AM303"})
+# Calls whose result is an ORM relationship descriptor (class attributes holding them are lazy loads).
+RELATIONSHIP_FACTORIES = frozenset({"sqlmodel.Relationship", "sqlmodel.main.Relationship",
+                                    "sqlalchemy.orm.relationship", "sqlalchemy.orm.relationships.relationship"})
 
 # Calls that return (a wrapper behaving like) their first argument: ``get_db = contextmanager(get_session)``.
 WRAPPERS = frozenset({"contextlib.contextmanager", "functools.lru_cache", "functools.cache"})

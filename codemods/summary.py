@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -40,6 +40,10 @@ _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range",
                        "classmethod", "property", "breakpoint"})
 _SUPPRESS_RE = re.compile(r"#\s*(?:asgi-migrate:\s*ignore(?:\[(?P<codes>[^\]]*)\])?|noqa(?::\s*(?P<noqa>[A-Z0-9, ]+))?)",
                           re.IGNORECASE)
+
+
+_EXPIRE_FALSE = re.compile(r"expire_on_commit\s*=\s*False")
+_SAME_THREAD_FALSE = re.compile(r"check_same_thread[\"']?\s*[=:]\s*False")
 
 
 @dataclass(slots=True)
@@ -82,6 +86,7 @@ class ClassSummary:
     bases: list[SV | None] = field(default_factory=list)
     methods: dict[str, str] = field(default_factory=dict)
     attrs: dict[str, SV] = field(default_factory=dict)
+    relationships: set[str] = field(default_factory=set)  # ORM relationship attributes (lazy loads)
 
 
 @dataclass(slots=True)
@@ -96,6 +101,8 @@ class ModuleSummary:
     # line -> suppressed codes ("*" = all); ours under "am", linters' noqa under "noqa"
     suppress: dict[int, tuple[str, frozenset[str]]] = field(default_factory=dict)
     lines: int = 0
+    # facts the hazard checks need about the whole project: "expire_on_commit_false", "check_same_thread_false"
+    flags: frozenset[str] = frozenset()
 
 
 class _Ctx:
@@ -354,12 +361,24 @@ class _Builder:
         else:
             self.expr(target)
 
+    def _note_relationship(self, name: str, value: ast.expr | None) -> None:
+        if isinstance(value, ast.Call) and self._dotted(value.func).rpartition(".")[2] in (
+                "relationship", "Relationship"):
+            lazy = next((k.value for k in value.keywords if k.arg == "lazy"), None)
+            eager = isinstance(lazy, ast.Constant) and lazy.value in ("selectin", "joined", "subquery", "immediate")
+            if not eager:
+                self.ctx.cls.relationships.add(name)  # type: ignore[union-attr]
+
     def stmt(self, node: ast.stmt) -> None:
         t = type(node)
         if t is ast.Expr:
             self.expr(node.value)  # type: ignore[attr-defined]
         elif t is ast.Assign:
             value = self.expr(node.value)  # type: ignore[attr-defined]
+            if self.ctx.func is None and self.ctx.cls is not None:
+                for target in node.targets:  # type: ignore[attr-defined]
+                    if isinstance(target, ast.Name):
+                        self._note_relationship(target.id, node.value)  # type: ignore[attr-defined]
             if self.ctx.func is None and self.ctx.cls is None:
                 alias = self._alias_value(node.value)  # type: ignore[attr-defined]
                 value = alias or value
@@ -374,9 +393,10 @@ class _Builder:
                 ann = self._ann(node.annotation)  # type: ignore[attr-defined]
                 value = ann or value
             self._bind(node.target, value)  # type: ignore[attr-defined]
-            if self.ctx.func is None and self.ctx.cls is not None and isinstance(node.target, ast.Name) \
-                    and value is not None:  # type: ignore[attr-defined]
-                self.ctx.cls.attrs[node.target.id] = value  # type: ignore[attr-defined]
+            if self.ctx.func is None and self.ctx.cls is not None and isinstance(node.target, ast.Name):
+                if value is not None:
+                    self.ctx.cls.attrs[node.target.id] = value  # type: ignore[attr-defined]
+                self._note_relationship(node.target.id, node.value)  # type: ignore[attr-defined]
         elif t is ast.AugAssign:
             self.expr(node.value)  # type: ignore[attr-defined]
             self.expr(node.target)  # type: ignore[attr-defined]
@@ -522,6 +542,12 @@ class _Builder:
         for s in tree.body:
             self.stmt(s)
         self.summary.lines = len(self.lines)
+        flags = set()
+        if "expire_on_commit" in source and _EXPIRE_FALSE.search(source):
+            flags.add("expire_on_commit_false")
+        if "check_same_thread" in source and _SAME_THREAD_FALSE.search(source):
+            flags.add("check_same_thread_false")
+        self.summary.flags = frozenset(flags)
         if "#" in source:
             for m in _SUPPRESS_RE.finditer(source):
                 line = source.count("\n", 0, m.start()) + 1
