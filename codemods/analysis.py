@@ -86,6 +86,15 @@ class _Site:
     evidence: str = ""
     uncertain: str = ""  # code guessed by the name heuristic
     opens_session: bool = False  # constructs a SQLAlchemy Session (takes a pooled connection when used)
+    # for offloaded sites (to_thread(f, ...)): what the call would be on the loop; the native phase uses it
+    offloaded_match: Match | None = None
+    offloaded_target: str | None = None
+
+
+def _on_loop(site: CallSite) -> CallSite:
+    from dataclasses import replace
+
+    return replace(site, offloaded=False)
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,10 @@ class Analysis:
 
     def _classify_site(self, site: CallSite) -> _Site:
         result = _Site(site)
+        if site.offloaded:  # runs in a worker thread already: classified for the native phase only
+            offloaded = self._classify_site(_on_loop(site))
+            result.offloaded_match, result.offloaded_target = offloaded.match, offloaded.target
+            return result
         if site.callee is None:
             self._uncertain(result)
             return result

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -59,6 +59,9 @@ class CallSite:
     arg0: str | None  # first positional argument when it is a string literal
     text: str  # dotted text of the callee (``self.session.exec``), "" when not a plain chain
     receiver_site: int  # index of the call site whose result is the receiver, -1 if none
+    # already off the loop: ``f`` in ``to_thread(f, x)`` (a call "site" at the argument), or a call inside
+    # ``to_thread(lambda: ...)``. Never reported; the native phase turns them back into awaited calls.
+    offloaded: bool = False
 
 
 @dataclass(slots=True)
@@ -105,17 +108,22 @@ class ModuleSummary:
     flags: frozenset[str] = frozenset()
 
 
+# Calls that run a function they are given in a worker thread: the position of that function argument.
+_OFFLOADERS = {"to_thread": 0, "run_sync": 0, "run_in_threadpool": 0, "asyncify": 0, "run_in_executor": 1}
+
+
 class _Ctx:
     """The function (or module / class body) whose frame executes the code being visited."""
 
-    __slots__ = ("func", "env", "cls", "record")
+    __slots__ = ("func", "env", "cls", "record", "offloaded")
 
     def __init__(self, func: FunctionSummary | None, env: dict[str, SV | None], cls: ClassSummary | None,
-                 record: bool):
+                 record: bool, offloaded: bool = False):
         self.func = func
         self.env = env
         self.cls = cls
         self.record = record  # whether calls here are recorded (False: lambdas, defaults, class bodies)
+        self.offloaded = offloaded  # calls here run in a worker thread (a lambda given to to_thread)
 
 
 class _Builder:
@@ -293,6 +301,25 @@ class _Builder:
             self._any(child)
         return None
 
+    def _offloaded_argument(self, arg: ast.expr, call: ast.Call, index: int) -> None:
+        """``f`` in ``to_thread(f, *args)``: a site for ``f`` marked offloaded; a lambda's calls likewise."""
+        func = self.ctx.func
+        assert func is not None
+        if isinstance(arg, ast.Lambda):
+            saved = self.ctx
+            self.ctx = _Ctx(func, dict(saved.env), saved.cls, True, offloaded=True)
+            self.expr(arg.body)
+            self.ctx = saved
+            return
+        value = self.expr(arg)
+        if value is None or not isinstance(arg, (ast.Name, ast.Attribute)):
+            return
+        rest = call.args[index + 1:]
+        func.calls.append(CallSite(
+            value, arg.lineno, self._col(arg.lineno, arg.col_offset), arg.end_lineno or arg.lineno,
+            self._col(arg.end_lineno or arg.lineno, arg.end_col_offset or 0), False, len(rest),
+            tuple(k.arg or "**" for k in call.keywords), None, self._dotted(arg), -1, True))
+
     def _any(self, node: ast.AST) -> None:
         if isinstance(node, ast.expr):
             self.expr(node)
@@ -320,7 +347,11 @@ class _Builder:
             arg0 = node.args[0].value
         head = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         first: SV | None = None
+        offload_at = _OFFLOADERS.get(head, -1) if self.ctx.func is not None and self.ctx.record else -1
         for index, arg in enumerate(node.args):
+            if index == offload_at:
+                self._offloaded_argument(arg, node, index)
+                continue
             value = self.expr(arg)
             if index == 0:
                 first = value
@@ -337,7 +368,7 @@ class _Builder:
                 func_sv, node.lineno, self._col(node.lineno, node.col_offset),
                 node.end_lineno or node.lineno, self._col(node.end_lineno or node.lineno, node.end_col_offset or 0),
                 awaited, len(node.args), tuple(k.arg or "**" for k in node.keywords), arg0,
-                self._dotted(node.func), receiver_site))
+                self._dotted(node.func), receiver_site, self.ctx.offloaded))
             node._site = site  # type: ignore[attr-defined]
         return ("call", func_sv, site, arg0, first) if func_sv is not None else None
 
