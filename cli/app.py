@@ -105,7 +105,7 @@ def scan(
     selected, ignored = _selection(select, "--select"), _selection(ignore, "--ignore")
     try:
         result = run_scan(paths, config, jobs=jobs, use_cache=not no_cache,
-                          include_uncertain=include_uncertain or None)
+                          include_uncertain=include_uncertain or None, need_analysis=False)
     except InputError as exc:
         raise fail(str(exc)) from None
     if selected or ignored:

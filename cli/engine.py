@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..codemods.analysis import Analysis, Finding, Options
 from ..codemods.catalog import Catalog
-from ..codemods.summary import ModuleSummary, summarize
-from .cache import Entry, SummaryCache, digest
+from ..codemods.summary import SUMMARY_VERSION, ModuleSummary, summarize
+from .cache import Entry, ResultsCache, SummaryCache, digest
 from .config import Config
 from .files import SourceFile, decode, discover
 
@@ -35,7 +37,9 @@ class ScanResult:
     lines: int = 0
     seconds: float = 0.0
     cache_hits: int = 0
-    analysis: Analysis | None = None
+    analysis: Analysis | None = None  # None when answered from the results cache
+    analysed: int = 0  # files analysed (summaries may be empty when answered from the results cache)
+    from_results_cache: bool = False
 
 
 def summarize_bytes(data: bytes, module: str, rel: str, is_package: bool) -> tuple[ModuleSummary | None, str]:
@@ -58,17 +62,39 @@ def _work(args: tuple[bytes, str, str, bool]) -> tuple[ModuleSummary | None, str
     return summarize_bytes(*args)
 
 
+def stat_files(files: list[SourceFile]) -> dict[str, os.stat_result | OSError]:
+    out: dict[str, os.stat_result | OSError] = {}
+    for f in files:
+        try:
+            out[f.rel] = f.path.stat()
+        except OSError as exc:
+            out[f.rel] = exc
+    return out
+
+
+def fingerprint(files: list[SourceFile], stats: dict[str, os.stat_result | OSError], config: Config,
+                include_uncertain: bool) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((__version__, SUMMARY_VERSION, config.fingerprint(), include_uncertain)).encode())
+    for f in files:
+        st = stats[f.rel]
+        stamp = (st.st_size, st.st_mtime_ns) if isinstance(st, os.stat_result) else str(st)
+        h.update(f"{f.rel}\0{f.module}\0{stamp}\n".encode())
+    return h.hexdigest()
+
+
 def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
-                    progress=None) -> tuple[dict[str, ModuleSummary], list[Skipped], int]:
+                    stats: dict[str, os.stat_result | OSError] | None = None,
+                    ) -> tuple[dict[str, ModuleSummary], list[Skipped], int]:
     summaries: dict[str, ModuleSummary] = {}
     skipped: list[Skipped] = []
     todo: list[tuple[SourceFile, bytes, os.stat_result, str]] = []
     hits = 0
+    stats = stats if stats is not None else stat_files(files)
     for f in files:
-        try:
-            st = f.path.stat()
-        except OSError as exc:
-            skipped.append(Skipped(f.rel, f"cannot read: {exc.strerror}"))
+        st = stats[f.rel]
+        if isinstance(st, OSError):
+            skipped.append(Skipped(f.rel, f"cannot read: {st.strerror}"))
             continue
         entry = cache.get(f.rel)
         if entry is not None and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns \
@@ -116,16 +142,36 @@ def _collect(f: SourceFile, entry: Entry, summaries: dict[str, ModuleSummary], s
 
 
 def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: bool = True,
-         include_uncertain: bool | None = None) -> ScanResult:
+         include_uncertain: bool | None = None, need_analysis: bool = True) -> ScanResult:
+    """Scan ``paths``. With ``need_analysis=False`` (the ``scan`` command) an unchanged tree is answered
+    from the results cache without reading summaries or solving the call graph."""
     start = time.perf_counter()
     files = discover(paths, config)
+    uncertain = config.include_uncertain if include_uncertain is None else include_uncertain
+    stats = stat_files(files)
+    results_cache = ResultsCache(config.root, enabled=use_cache)
+    key = repr(sorted(str(p.resolve()) for p in paths))
+    mark = fingerprint(files, stats, config, uncertain) if use_cache else ""
+    if not need_analysis:
+        cached = results_cache.get(key, mark)
+        if cached is not None:
+            findings, skipped, lines, analysed = cached
+            return ScanResult(findings, files, {}, skipped, lines, time.perf_counter() - start, len(files), None,
+                              analysed, True)
     cache = SummaryCache(config.root, enabled=use_cache)
-    summaries, skipped, hits = build_summaries(files, cache, jobs or os.cpu_count() or 1)
+    summaries, skipped, hits = build_summaries(files, cache, jobs or os.cpu_count() or 1, stats)
     cache.save()
     catalog = Catalog(config.blocking_calls, config.safe_calls)
-    options = Options(include_uncertain=config.include_uncertain if include_uncertain is None else include_uncertain,
-                      ignore_codes=config.per_module_ignore)
+    options = Options(include_uncertain=uncertain, ignore_codes=config.per_module_ignore)
     analysis = Analysis(list(summaries.values()), catalog, options)
-    findings = analysis.findings()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the analysis allocates many small tuples and no cycles
+    try:
+        findings = analysis.findings()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     lines = sum(s.lines for s in summaries.values())
-    return ScanResult(findings, files, summaries, skipped, lines, time.perf_counter() - start, hits, analysis)
+    results_cache.put(key, mark, (findings, skipped, lines, len(summaries)))
+    return ScanResult(findings, files, summaries, skipped, lines, time.perf_counter() - start, hits, analysis,
+                      len(summaries))

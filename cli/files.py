@@ -6,6 +6,7 @@ import codecs
 import fnmatch
 import io
 import os
+import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,57 +26,69 @@ class SourceFile:
     is_package: bool
 
 
-def _matches(rel: str, name: str, patterns: list[str]) -> bool:
-    for pattern in patterns:
-        if "/" in pattern:
-            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern.rstrip("/") + "/*"):
-                return True
-        elif fnmatch.fnmatchcase(name, pattern):
-            return True
-    return False
+class _Excluder:
+    """Exclude patterns compiled once: bare names match any path component, patterns with a slash the path."""
+
+    def __init__(self, patterns: list[str]):
+        names = [fnmatch.translate(p) for p in patterns if "/" not in p]
+        paths = [fnmatch.translate(p) for p in patterns if "/" in p]
+        paths += [fnmatch.translate(p.rstrip("/") + "/*") for p in patterns if "/" in p]
+        self.name = re.compile("|".join(names)).match if names else None
+        self.path = re.compile("|".join(paths)).match if paths else None
+
+    def __call__(self, rel: str, name: str) -> bool:
+        return bool((self.name and self.name(name)) or (self.path and self.path(rel)))
 
 
 def _excluded(rel: str, config: Config) -> bool:
+    """Whether ``rel`` or one of its parent folders is excluded (files named on the command line)."""
+    excluder = _Excluder(config.exclude)
     parts = rel.split("/")
-    for i, part in enumerate(parts):
-        if _matches("/".join(parts[: i + 1]), part, config.exclude):
-            return True
-    return False
+    return any(excluder("/".join(parts[: i + 1]), part) for i, part in enumerate(parts))
 
 
-def module_name(path: Path, package_dirs: dict[Path, bool], root: Path | None = None) -> tuple[str, bool]:
+def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = None) -> tuple[str, bool]:
     """Dotted module name of ``path``.
 
     The package root is the parent of the highest folder (below the project root) that has an
     ``__init__.py``; folders between it and the file without one are PEP 420 namespace subpackages
     (wheels such as open-webui's ship them). With no ``__init__.py`` above, the file is a top-level module.
+    Without a project root, the walk stops at the first folder that is not a package.
     """
     is_package = path.name == "__init__.py"
-    folders: list[Path] = []
-    folder = path.parent
-    while folder != folder.parent and (root is None or folder != root) and (
-            root is None or root in folder.parents):
-        folders.append(folder)
-        folder = folder.parent
-    top = -1
-    for i, candidate in enumerate(folders):
-        known = package_dirs.get(candidate)
+    folder = str(path.parent)
+    stop = str(root) if root is not None else None
+    folders: list[str] = []  # innermost first
+    while True:
+        if stop is not None and (folder == stop or not folder.startswith(stop + os.sep)):
+            break
+        known = package_dirs.get(folder)
         if known is None:
-            known = (candidate / "__init__.py").is_file()
-            package_dirs[candidate] = known
-        if known:
-            top = i
-        elif root is None and top == i - 1 and i > 0:
-            break  # without a project root, stop at the first folder that is not a package
-    parts = [f.name for f in reversed(folders[: top + 1])]
+            known = os.path.isfile(os.path.join(folder, "__init__.py"))
+            package_dirs[folder] = known
+        if stop is None and not known:
+            break
+        folders.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    top = max((i for i, f in enumerate(folders) if package_dirs[f]), default=-1)
+    parts = [os.path.basename(f) for f in reversed(folders[: top + 1])]
     if not is_package:
         parts.append(path.stem)
     return ".".join(parts) or path.stem, is_package
 
 
 def discover(paths: list[Path], config: Config) -> list[SourceFile]:
-    """The Python files under ``paths`` (files named explicitly are always included)."""
+    """The Python files under ``paths`` (files named explicitly are always included).
+
+    Folders are pruned as the walk meets them, so each exclude pattern is tested once per folder
+    and once per file name, never against every parent again.
+    """
     root = config.root.resolve()
+    excluded = _Excluder(config.exclude)
+    include = re.compile("|".join(fnmatch.translate(p) for p in config.include)).match if config.include else None
     found: dict[Path, None] = {}
     for given in paths:
         if not given.exists() and not given.is_symlink():
@@ -85,20 +98,17 @@ def discover(paths: list[Path], config: Config) -> list[SourceFile]:
             found[resolved] = None
             continue
         for folder, dirs, files in os.walk(resolved):
-            base = Path(folder)
-            rel_base = _rel(base, root)
-            dirs[:] = sorted(d for d in dirs if not _excluded(f"{rel_base}/{d}".lstrip("/"), config)
-                             and not (base / d).is_symlink())
+            rel_base = _rel(Path(folder), root)
+            prefix = "" if rel_base in ("", ".") else rel_base + "/"
+            dirs[:] = sorted(d for d in dirs if not excluded(prefix + d, d))
             for name in sorted(files):
                 if not name.endswith(".py"):
                     continue
-                rel = f"{rel_base}/{name}".lstrip("/")
-                if _excluded(rel, config):
+                rel = prefix + name
+                if excluded(rel, name) or (include is not None and not include(rel)):
                     continue
-                if config.include and not any(fnmatch.fnmatchcase(rel, p) for p in config.include):
-                    continue
-                found[base / name] = None
-    package_dirs: dict[Path, bool] = {}
+                found[Path(folder, name)] = None
+    package_dirs: dict[str, bool] = {}
     out = []
     for path in found:
         module, is_package = module_name(path, package_dirs, root)

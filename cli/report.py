@@ -56,7 +56,7 @@ def summary_dict(result: ScanResult, root: Path) -> dict:
     by_category = Counter(f.category for f in result.findings)
     return {
         "files": len(result.files),
-        "analysed": len(result.summaries),
+        "analysed": result.analysed,
         "lines": result.lines,
         "findings": len(result.findings),
         "interprocedural": sum(1 for f in result.findings if f.via),
@@ -172,7 +172,7 @@ def print_table(result: ScanResult, root: Path, console: Console) -> None:
     interprocedural = sum(1 for f in result.findings if f.via)
     console.print(
         f"{len(result.findings)} finding(s) ({interprocedural} through sync helpers) in {len(by_module)} module(s); "
-        f"{len(result.summaries)} file(s), {result.lines} lines analysed in {result.seconds:.2f}s"
+        f"{result.analysed} file(s), {result.lines} lines analysed in {result.seconds:.2f}s"
         + (f"; {len(result.skipped)} file(s) skipped" if result.skipped else ""))
     for s in result.skipped:
         console.print(f"[yellow]skipped[/yellow] {display_path(root, s.path)}: {s.reason}")

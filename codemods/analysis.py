@@ -156,7 +156,10 @@ class Analysis:
             return cached
         out: list[_Site] = []
         for site in fn.calls:
-            out.append(self._classify_site(site))
+            try:
+                out.append(self._classify_site(site))
+            except RecursionError:  # pathological alias chains: leave the site unresolved, never crash
+                out.append(_Site(site))
         if self.property_names and fn.attr_loads:
             out += self._property_reads(fn)
         self.sites[fn.qualname] = out

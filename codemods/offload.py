@@ -7,27 +7,41 @@ Rewrites each finding's call in place::
     time.sleep(x)                          ->  await asyncio.sleep(x)
     n = f(x).size                          ->  n = (await asyncio.to_thread(f, x)).size
 
+Before that, blocks of blocking work (a sync ``with`` around blocking calls, an ``if`` on a
+blocking test, a loop of blocking statements, a whole body without ``await``) move into a sync
+helper run by one ``await asyncio.to_thread(_f_sync, ...)`` (``offload_blocks``); their findings
+are fixed together and the per-call rewrite skips them.
+
 A call whose arguments (or receiver) hold another blocking call, and a call whose result is read
 by further method calls, moves into the thread as a whole inside a ``lambda``. Calls where
 ``await`` is illegal or changes meaning (lambdas, generator expressions, sync defs, decorators,
-defaults, class bodies, sync ``with`` items) are left alone and reported for review.
+defaults, class bodies, the ``with`` items of a block that cannot move) are left alone and
+reported for review.
 
 The function is pure: source and findings in, new source and the fate of every finding out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
-from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider
+from libcst.metadata import (
+    CodeRange,
+    ExpressionContextProvider,
+    ParentNodeProvider,
+    PositionProvider,
+    ScopeProvider,
+)
 
 from . import offload_build as build
 from .analysis import Finding
-from .imports import AsyncioNames, asyncio_names
+from .imports import AsyncioNames, add_asyncio_import, asyncio_names
+from .offload_blocks import BlockPlan, place_helpers, plan_blocks
+from .offload_flow import FlowIndex
 from .offload_placement import Parent, extend_chain, lambda_hazard, needs_parens, refusal, with_item_statement
 
 
@@ -122,17 +136,35 @@ def _key(r: CodeRange) -> tuple[int, int, int, int]:
     return (r.start.line, r.start.column, r.end.line, r.end.column)
 
 
+def _map_calls(findings: Sequence[Finding], positions: Mapping[cst.CSTNode, CodeRange],
+               reasons: dict[int, str]) -> dict[int, cst.Call]:
+    """The call node of each finding; findings without one get a reason in ``reasons``."""
+    calls = {_key(r): n for n, r in positions.items() if isinstance(n, cst.Call)}
+    out: dict[int, cst.Call] = {}
+    for i, f in enumerate(findings):
+        node = calls.get((f.line, f.col, f.end_line, f.end_col))
+        if node is None:
+            reasons[i] = (f"no call found at {f.line}:{f.col}-{f.end_line}:{f.end_col}; "
+                          "the file changed since the scan?")
+        else:
+            out[i] = node
+    return out
+
+
 class _Planner:
-    def __init__(self, findings: Sequence[Finding], positions: dict[cst.CSTNode, CodeRange], parent: Parent):
+    def __init__(self, findings: Sequence[Finding], calls: dict[int, cst.Call], parent: Parent,
+                 refused_withs: Mapping[cst.With, str]):
         self.findings = findings
         self.parent = parent
-        self.calls = {_key(r): n for n, r in positions.items() if isinstance(n, cst.Call)}
+        self.calls = calls  # the findings left to the per-call rewrite
+        self.refused_withs = refused_withs
         self.reasons: dict[int, str] = {}
 
     def plan(self) -> list[_Target]:
         """The outermost rewrites; reasons for the rest land in ``self.reasons``."""
         nodes = self._map()
-        blocked = {w for n in nodes if (w := with_item_statement(n, self.parent)) is not None}
+        blocked = {w: self.refused_withs.get(w, "") for n in nodes
+                   if (w := with_item_statement(n, self.parent)) is not None}
         targets: dict[cst.Call, _Target] = {}
         for node, indexes in nodes.items():
             reason = _not_offloadable(self.findings[i] for i in indexes) or refusal(node, self.parent, blocked)
@@ -152,13 +184,8 @@ class _Planner:
 
     def _map(self) -> dict[cst.Call, list[int]]:
         nodes: dict[cst.Call, list[int]] = {}
-        for i, f in enumerate(self.findings):
-            node = self.calls.get((f.line, f.col, f.end_line, f.end_col))
-            if node is None:
-                self.reasons[i] = (f"no call found at {f.line}:{f.col}-{f.end_line}:{f.end_col}; "
-                                   "the file changed since the scan?")
-            else:
-                nodes.setdefault(node, []).append(i)
+        for i, node in self.calls.items():
+            nodes.setdefault(node, []).append(i)
         return nodes
 
     def _refuse(self, indexes: list[int], reason: str) -> None:
@@ -204,11 +231,12 @@ class OffloadCommand(VisitorBasedCodemodCommand):
 
     ``f(a, b=c)`` becomes ``await asyncio.to_thread(f, a, b=c)``; chains and calls with blocking
     arguments become ``await asyncio.to_thread(lambda: ...)``; a direct ``time.sleep(x)`` becomes
-    ``await asyncio.sleep(x)``. ``import asyncio`` is added once when no usable spelling exists.
+    ``await asyncio.sleep(x)``. ``import asyncio`` is added once when no usable spelling exists: into the sorted
+    stdlib import block when there is one, else where ``AddImportsVisitor`` puts it.
     """
 
     DESCRIPTION = "Offload blocking calls in async functions with asyncio.to_thread / asyncio.sleep."
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, ScopeProvider, ExpressionContextProvider)
 
     def __init__(self, context: CodemodContext, findings: Sequence[Finding]) -> None:
         super().__init__(context)
@@ -217,6 +245,8 @@ class OffloadCommand(VisitorBasedCodemodCommand):
         self.names = AsyncioNames()
         self._reasons: dict[int, str] = {}
         self._fixed: set[int] = set()
+        self._import_needed = False
+        self.blocks = BlockPlan()
 
     def fixed(self) -> list[Finding]:
         return [f for i, f in enumerate(self.findings) if i in self._fixed]
@@ -228,11 +258,44 @@ class OffloadCommand(VisitorBasedCodemodCommand):
         return self.get_metadata(ParentNodeProvider, node, None)
 
     def visit_Module(self, node: cst.Module) -> bool:
-        planner = _Planner(self.findings, self.metadata[PositionProvider], self._parent)  # type: ignore[arg-type]
-        self.plan = {t.node: t for t in planner.plan()}
-        self._reasons = planner.reasons
         self.names = asyncio_names(node)
+        positions = self.metadata[PositionProvider]
+        unmapped: dict[int, str] = {}
+        calls = _map_calls(self.findings, positions, unmapped)  # type: ignore[arg-type]
+        index = FlowIndex(self.metadata[ScopeProvider], positions, self.metadata[ExpressionContextProvider],  # type: ignore[arg-type]
+                          self._parent)
+        self.blocks = plan_blocks(node, self.findings, calls, index, lambda: self._asyncio("to_thread"))
+        self._fixed.update(self.blocks.fixed)
+        rest = {i: c for i, c in calls.items() if i not in self.blocks.fixed}
+        planner = _Planner(self.findings, rest, self._parent, self.blocks.refused_withs)
+        self.plan = {t.node: t for t in planner.plan()}
+        self._reasons = {**unmapped, **planner.reasons}
         return True
+
+    # -- block extractions (offload_blocks) ------------------------------------------------------
+
+    def _replace_unit(self, original: cst.BaseStatement, updated: cst.BaseStatement) -> cst.BaseStatement:
+        return self.blocks.replaced.get(original, updated)
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
+        return self._replace_unit(original_node, updated_node)
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.BaseStatement:
+        return self._replace_unit(original_node, updated_node)
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
+        return self._replace_unit(original_node, updated_node)
+
+    def leave_While(self, original_node: cst.While, updated_node: cst.While) -> cst.BaseStatement:
+        return self._replace_unit(original_node, updated_node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        body = self.blocks.bodies.get(original_node)
+        return updated_node if body is None else updated_node.with_changes(body=body)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        body = place_helpers(original_node.body, updated_node.body, self.blocks.helpers, 1)
+        return updated_node if body is None else updated_node.with_changes(body=body)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         target = self.plan.get(original_node)
@@ -247,10 +310,21 @@ class OffloadCommand(VisitorBasedCodemodCommand):
         self._fixed.update(target.all_findings())
         return build.awaited(call, updated_node, needs_parens(original_node, self._parent))
 
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body = place_helpers(original_node.body, updated_node.body, self.blocks.helpers, 2)
+        if body is not None:
+            updated_node = updated_node.with_changes(body=body)
+        if not self._import_needed:
+            return updated_node
+        placed = add_asyncio_import(updated_node)
+        if placed is not None:
+            return placed
+        AddImportsVisitor.add_needed_import(self.context, "asyncio")
+        return updated_node
+
     def _asyncio(self, attr: str) -> cst.BaseExpression:
         ref, missing = self.names.reference(attr)
-        if missing:
-            AddImportsVisitor.add_needed_import(self.context, "asyncio")
+        self._import_needed = self._import_needed or missing
         return ref
 
 

@@ -6,28 +6,29 @@ and never changes it. The offload codemod asks three questions per call:
 * ``refusal``: is ``await`` illegal, or does it change meaning, at this place? (a reason, or None)
 * ``extend_chain``: which node should be replaced, so that method calls on the blocking result
   (``requests.get(u).json()``) move into the thread with it?
-* ``needs_parens``: does the ``await`` expression need parentheses in its parent?
+* ``needs_parens``: does the ``await`` expression need parentheses in its parent (trailers only)?
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 
 import libcst as cst
 import libcst.matchers as m
 
 Parent = Callable[[cst.CSTNode], "cst.CSTNode | None"]
 
-WITH_BLOCK = "block rewrite needed: with-statement"
+WITH_BLOCK = "block rewrite refused (sync with-statement)"
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
-def refusal(node: cst.CSTNode, parent: Parent, blocked_withs: Collection[cst.With] = ()) -> str | None:
+def refusal(node: cst.CSTNode, parent: Parent, blocked_withs: Mapping[cst.With, str] | None = None) -> str | None:
     """Why ``await`` cannot replace ``node`` here; None when it is legal and keeps the meaning.
 
     Walks up to the enclosing function. ``blocked_withs`` are sync ``with`` statements whose items
-    are themselves refused blocking calls: their blocks move together in the block rewrite.
+    are themselves blocking calls and whose block could not move to a sync helper (the reason).
     """
+    blocked_withs = blocked_withs or {}
     path: list[cst.CSTNode] = [node]
     in_comprehension = False
     current = parent(node)
@@ -47,10 +48,11 @@ def refusal(node: cst.CSTNode, parent: Parent, blocked_withs: Collection[cst.Wit
         if isinstance(current, cst.Annotation):
             return "in an annotation"
         if isinstance(current, cst.With) and current.asynchronous is None:
+            why = blocked_withs.get(current) or "it cannot move to a sync helper"
             if isinstance(child, cst.WithItem):
-                return f"{WITH_BLOCK} (`with` item of a sync with; extract the block into a sync helper)"
+                return f"{WITH_BLOCK}: `with` item; {why}"
             if child is current.body and current in blocked_withs:
-                return f"{WITH_BLOCK} (inside the block of a sync with whose item blocks)"
+                return f"{WITH_BLOCK}: inside the block; {why}"
         if isinstance(current, cst.ClassDef):
             return "in a class body: await is illegal there"
         if isinstance(current, cst.FunctionDef):
@@ -111,8 +113,10 @@ def contains(ancestor: cst.CSTNode, node: cst.CSTNode, parent: Parent) -> bool:
 def needs_parens(node: cst.BaseExpression, parent: Parent) -> bool:
     """Whether ``await <node>`` must be parenthesised where ``node`` stands.
 
-    Required under attribute, subscript and call trailers; added under unary and binary operators
-    too, where ``await`` would parse but reads ambiguously (``await f() ** 2``).
+    ``await`` binds tighter than every unary and binary operator (``await x ** 2`` is
+    ``(await x) ** 2``, ``-await x`` is ``-(await x)``), so only the trailers of a primary need
+    parentheses: ``(await f()).attr``, ``(await f())[k]``, ``(await f())()``, and an ``await``
+    directly under another ``await``.
     """
     if node.lpar:
         return False  # the call's own parentheses move onto the await
@@ -121,7 +125,7 @@ def needs_parens(node: cst.BaseExpression, parent: Parent) -> bool:
         return up.value is node
     if isinstance(up, cst.Call):
         return up.func is node
-    return isinstance(up, (cst.UnaryOperation, cst.BinaryOperation))
+    return isinstance(up, cst.Await)
 
 
 _LAMBDA_UNSAFE = m.NamedExpr() | m.Await() | m.Yield() | m.Call(func=m.Name("super"), args=())

@@ -171,6 +171,18 @@ class Resolver:
         return None
 
     def _global(self, qualname: str, depth: int) -> Value | None:
+        if depth > _MAX_DEPTH:
+            return None
+        key = ("g*", qualname)
+        if key in self._active:  # star imports that import each other
+            return None
+        self._active.add(key)
+        try:
+            return self._global_uncached(qualname, depth)
+        finally:
+            self._active.discard(key)
+
+    def _global_uncached(self, qualname: str, depth: int) -> Value | None:
         mod, rest = self.project.split_module(qualname)
         if mod is None:
             return ("ext", self.catalog.canonical(qualname))
@@ -187,9 +199,12 @@ class Resolver:
             else:
                 value = None
                 for star in mod.star_imports:
+                    if star == mod.name:
+                        continue
                     value = self._global(f"{star}.{name}", depth + 1)
-                    if value is not None and value[0] != "ext" or (value and star not in self.project.modules):
+                    if value is not None and (value[0] != "ext" or star not in self.project.modules):
                         break
+                    value = None
                 if value is None:
                     return None
         else:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 5
+SUMMARY_VERSION = 6
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -44,6 +44,11 @@ _SUPPRESS_RE = re.compile(r"#\s*(?:asgi-migrate:\s*ignore(?:\[(?P<codes>[^\]]*)\
 
 _EXPIRE_FALSE = re.compile(r"expire_on_commit\s*=\s*False")
 _SAME_THREAD_FALSE = re.compile(r"check_same_thread[\"']?\s*[=:]\s*False")
+
+
+def _as_tuple(self):  # type: ignore[no-untyped-def]
+    """Pickle as (class, field values): 3-4x faster to load than slots state dicts (warm scans)."""
+    return (type(self), tuple(getattr(self, name) for name in self.__dataclass_fields__))
 
 
 @dataclass(slots=True)
@@ -63,6 +68,8 @@ class CallSite:
     # ``to_thread(lambda: ...)``. Never reported; the native phase turns them back into awaited calls.
     offloaded: bool = False
 
+    __reduce__ = _as_tuple
+
 
 @dataclass(slots=True)
 class FunctionSummary:
@@ -79,6 +86,10 @@ class FunctionSummary:
     calls: list[CallSite] = field(default_factory=list)
     # attribute reads (name, receiver SV, line, col, end_line, end_col): a blocking @property runs on them
     attr_loads: list[tuple[str, SV, int, int, int, int]] = field(default_factory=list)
+    # dotted text of each decorator, call arguments dropped (``@app.get("/x")`` -> ``app.get``)
+    decorators: tuple[str, ...] = ()
+
+    __reduce__ = _as_tuple
 
 
 @dataclass(slots=True)
@@ -90,6 +101,8 @@ class ClassSummary:
     methods: dict[str, str] = field(default_factory=dict)
     attrs: dict[str, SV] = field(default_factory=dict)
     relationships: set[str] = field(default_factory=set)  # ORM relationship attributes (lazy loads)
+
+    __reduce__ = _as_tuple
 
 
 @dataclass(slots=True)
@@ -106,6 +119,8 @@ class ModuleSummary:
     lines: int = 0
     # facts the hazard checks need about the whole project: "expire_on_commit_false", "check_same_thread_false"
     flags: frozenset[str] = frozenset()
+
+    __reduce__ = _as_tuple
 
 
 # Calls that run a function they are given in a worker thread: the position of that function argument.
@@ -502,6 +517,7 @@ class _Builder:
         else:
             qualname = f"{self.module}.{node.name}"
         summary = FunctionSummary(qualname, node.name, isinstance(node, ast.AsyncFunctionDef), node.lineno)
+        summary.decorators = tuple(self._dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list)
         if in_class:
             summary.class_qualname = outer.cls.qualname  # type: ignore[union-attr]
             summary.kind = self._decorator_kind(node)

@@ -109,7 +109,7 @@ def test_import_added_once_for_many_rewrites() -> None:
     src = "import os\n\n\nasync def h(p):\n    os.remove(p)\n    os.remove(p)\n"
     out = _offload(src)
     assert out.count("import asyncio") == 1
-    assert out.startswith("import os\nimport asyncio\n")
+    assert out.startswith("import asyncio\nimport os\n")
 
 
 def test_import_not_added_when_nothing_changes() -> None:
@@ -136,7 +136,7 @@ def test_from_import_to_thread_but_sleep_needs_module() -> None:
 def test_import_inside_function_does_not_count() -> None:
     src = "import os\n\n\nasync def h(p):\n    import asyncio\n    os.remove(p)\n"
     out = _offload(src)
-    assert out.startswith("import os\nimport asyncio\n")
+    assert out.startswith("import asyncio\nimport os\n")
 
 
 def test_unparseable_and_stale_findings_are_reviewed() -> None:
@@ -169,3 +169,39 @@ def test_absorbed_findings_count_as_fixed() -> None:
     result = offload_source(src, findings)
     assert len(findings) == 2 and len(result.fixed) == 2 and result.review == []
     assert "await asyncio.to_thread(lambda: shutil.copy(a, os.path.realpath(b)))" in result.code
+
+
+# ----- block extraction ---------------------------------------------------------------------------
+
+def test_one_line_with_body_is_extracted() -> None:
+    src = ("import os\n\n\nasync def f(p, ev):\n    await ev.x()\n"
+           "    with open(p) as fh: data = fh.read()\n    return data\n")
+    result = offload_source(src, _scan(src))
+    assert result.review == [] and len(result.fixed) == 2
+    assert "    data = await asyncio.to_thread(_f_sync, p)\n" in result.code
+
+
+def test_output_read_in_a_later_iteration_is_passed_and_returned() -> None:
+    src = ("import json\n\n\nasync def f(paths, ev):\n    data = None\n    for p in paths:\n"
+           "        if data:\n            await ev.emit(data)\n        with open(p) as fh:\n"
+           "            if p:\n                data = json.load(fh)\n")
+    out = _offload(src)
+    assert "        data = await asyncio.to_thread(_f_sync, p, data)\n" in out
+    assert "def _f_sync(p, data):\n" in out and out.rstrip().endswith("data = await asyncio.to_thread(_f_sync, p, data)")
+
+
+def test_exception_after_output_assignment_inside_try_is_refused() -> None:
+    src = ("import json\n\n\nasync def f(p, ev):\n    data = None\n    await ev.emit(1)\n    try:\n"
+           "        with open(p) as fh:\n            data = json.load(fh)\n            validate(data)\n"
+           "    except ValueError:\n        pass\n    return data\n")
+    result = offload_source(src, _scan(src))
+    assert result.code == src and result.fixed == []
+    assert all("an exception in the block after assigning it" in r.reason for r in result.review)
+
+
+def test_block_using_asyncio_stays_on_the_loop() -> None:
+    src = ("import asyncio\nimport json\n\n\nasync def f(p):\n    with open(p) as fh:\n"
+           "        data = json.load(fh)\n        asyncio.get_running_loop()\n    return data\n")
+    result = offload_source(src, _scan(src))
+    assert result.code == src
+    assert all("must stay on the event loop" in r.reason for r in result.review)

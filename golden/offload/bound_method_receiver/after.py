@@ -10,3 +10,7 @@ class ConversationService:
         self.session.add(conversation)
         await asyncio.to_thread(self.session.commit)
         await asyncio.to_thread(self.session.refresh, conversation)
+        await self.publish(conversation)
+
+    async def publish(self, conversation) -> None:
+        print("saved", conversation)

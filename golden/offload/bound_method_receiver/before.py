@@ -9,3 +9,7 @@ class ConversationService:
         self.session.add(conversation)
         self.session.commit()
         self.session.refresh(conversation)
+        await self.publish(conversation)
+
+    async def publish(self, conversation) -> None:
+        print("saved", conversation)

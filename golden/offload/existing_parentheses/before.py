@@ -1,7 +1,11 @@
 import os
 
 
-async def report(path: str) -> str:
+async def size_of(path: str) -> int:
     size = (os.path.getsize(path))
+    return size
+
+
+async def kib_of(path: str) -> int:
     kib = (os.path.getsize(path)) // 1024
-    return f"{size} {kib}"
+    return kib

@@ -1,5 +1,5 @@
-import os
 import asyncio
+import os
 
 
 async def any_missing(paths: list[str]) -> bool:

@@ -5,8 +5,8 @@ The import of asyncio goes after the existing imports, never above the docstring
 
 from __future__ import annotations
 
-import os
 import asyncio
+import os
 
 BASE = "/srv/data"
 

@@ -1,5 +1,5 @@
-import sqlite3
 import asyncio
+import sqlite3
 
 
 class MessageRepository:

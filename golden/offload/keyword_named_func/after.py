@@ -1,5 +1,5 @@
-import subprocess
 import asyncio
+import subprocess
 
 
 def run_job(func: str, *, args: list[str]) -> None:

@@ -1,5 +1,5 @@
-import os
 import asyncio
+import os
 
 
 async def handler(paths: list[str]) -> list[bool]:

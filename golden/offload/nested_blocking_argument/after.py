@@ -1,6 +1,6 @@
+import asyncio
 import os
 import shutil
-import asyncio
 
 
 async def archive(src: str, dest: str) -> None:

@@ -1,5 +1,5 @@
-import os
 import asyncio
+import os
 
 
 async def existing(paths: list[str]) -> list[str]:

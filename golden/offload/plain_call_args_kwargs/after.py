@@ -1,9 +1,9 @@
 """Direct blocking calls with positional and keyword arguments."""
 
+import asyncio
 import subprocess
 
 import requests
-import asyncio
 
 
 async def fetch(url: str, token: str) -> dict:

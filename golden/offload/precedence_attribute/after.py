@@ -1,6 +1,6 @@
+import asyncio
 import os
 import subprocess
-import asyncio
 
 
 async def file_size(path: str) -> int:

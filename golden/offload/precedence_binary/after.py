@@ -1,13 +1,15 @@
-import os
 import asyncio
+import os
 
 
 async def total(a: str, b: str) -> int:
-    return (await asyncio.to_thread(os.path.getsize, a)) + (await asyncio.to_thread(os.path.getsize, b))
+    # await binds tighter than any binary operator: no parentheses needed
+    return await asyncio.to_thread(os.path.getsize, a) + await asyncio.to_thread(os.path.getsize, b)
 
 
 async def area(path: str) -> int:
-    return (await asyncio.to_thread(os.path.getsize, path)) ** 2
+    # `await x ** 2` parses as `(await x) ** 2`: the awaited value is the base of the power
+    return await asyncio.to_thread(os.path.getsize, path) ** 2
 
 
 async def nonempty(path: str) -> bool:

@@ -1,13 +1,13 @@
+import asyncio
 import os
 
 from fastapi import HTTPException
-import asyncio
 
 
 async def ensure(path: str) -> None:
-    if not (await asyncio.to_thread(os.path.exists, path)):
+    if not await asyncio.to_thread(os.path.exists, path):
         raise HTTPException(status_code=404)
 
 
 async def negative_size(path: str) -> int:
-    return -(await asyncio.to_thread(os.path.getsize, path))
+    return -await asyncio.to_thread(os.path.getsize, path)

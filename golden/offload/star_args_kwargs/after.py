@@ -1,5 +1,5 @@
-import subprocess
 import asyncio
+import subprocess
 
 
 async def run(*args: str, **kwargs: object) -> str:

@@ -1,0 +1,10 @@
+from typing import TYPE_CHECKING
+
+import requests
+
+if TYPE_CHECKING:
+    import os
+
+
+async def status(url: str) -> int:
+    return requests.head(url).status_code
