@@ -259,9 +259,12 @@ def rules(
 
 
 from .commands_manifest import init_command, status_command  # noqa: E402  (registered below)
+from .commands_verify import VERIFY_CONTEXT, verify_command  # noqa: E402
 
 app.command("init")(init_command)
 app.command("status")(status_command)
+# options after COMMAND (`-- pytest -q -k x`) belong to COMMAND
+app.command("verify", context_settings=VERIFY_CONTEXT)(verify_command)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ DEFAULT_EXCLUDE = (
 )
 
 _KEYS = {"include", "exclude", "extend-exclude", "blocking-calls", "safe-calls", "include-uncertain",
-         "per-module", "file-backend", "manifest"}
+         "per-module", "file-backend", "manifest", "verify-allow"}
 _PER_MODULE_KEYS = {"ignore"}
 
 
