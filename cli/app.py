@@ -259,12 +259,14 @@ def rules(
 
 
 from .commands_manifest import init_command, status_command  # noqa: E402  (registered below)
+from .commands_branches import branches_command  # noqa: E402
 from .commands_verify import VERIFY_CONTEXT, verify_command  # noqa: E402
 
 app.command("init")(init_command)
 app.command("status")(status_command)
 # options after COMMAND (`-- pytest -q -k x`) belong to COMMAND
 app.command("verify", context_settings=VERIFY_CONTEXT)(verify_command)
+app.command("branches")(branches_command)
 
 
 def main() -> None:
