@@ -268,6 +268,10 @@ app.command("status")(status_command)
 app.command("verify", context_settings=VERIFY_CONTEXT)(verify_command)
 app.command("branches")(branches_command)
 
+from .native_phase import native as native_command  # noqa: E402
+
+app.command("native")(native_command)
+
 
 def main() -> None:
     app()

@@ -54,11 +54,18 @@ class TargetContext:
     parent: Callable[[cst.CSTNode], "cst.CSTNode | None"]
     imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (module, obj, alias)
     review: list[tuple[Finding | None, int, str]] = field(default_factory=list)  # (finding, line, reason)
+    # imports to remove when nothing uses them any more after the rewrite (``import time``)
+    drop_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
     def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
         """``import module`` (obj None) or ``from module import obj [as asname]``."""
         if (module, obj, asname) not in self.imports:
             self.imports.append((module, obj, asname))
+
+    def drop_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
+        """Remove ``import module`` / ``from module import obj`` if the rewritten module no longer uses it."""
+        if (module, obj, asname) not in self.drop_imports:
+            self.drop_imports.append((module, obj, asname))
 
     def note(self, line: int, reason: str, finding: Finding | None = None) -> None:
         """Something the target did not rewrite (outside a call site): shown for review."""

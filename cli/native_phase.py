@@ -1,0 +1,274 @@
+"""``asgi-migrate native``: plan over the whole scan, rewrite every file the plan touches.
+
+Same contract as ``offload``: a dry run shows unified diffs (including the project's requirements),
+``--write`` applies them atomically and records the run in the manifest. Exit codes: 0 nothing left
+to do, 1 changes shown or items left for review, 2 errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Optional
+
+from rich.console import Console
+
+from ..codemods.native.base import NativeConfig, Target
+from ..codemods.native.plan import FilePlan, NativePlan, build_plan
+from .files import InputError, decode
+from .rewrite import FileChange, plan_file, write_changes
+
+
+def _rewrite(source: str, findings, *, fp: FilePlan, names: tuple[str, ...], config: NativeConfig):
+    from ..codemods.native.apply import native_source
+    from ..codemods.native.targets import select_targets
+
+    return native_source(source, fp.path, fp, select_targets(list(names)), config)
+
+
+def _plan_one(args) -> FileChange:
+    return plan_file(*args)
+
+
+def native_changes(plan: NativePlan, root: Path, targets: list[Target], config: NativeConfig,
+                   jobs: int = 1) -> list[FileChange]:
+    """One ``FileChange`` per file of the plan (not only files with findings: helpers, setup modules)."""
+    names = tuple(t.name for t in targets)
+    work = []
+    for rel, fp in sorted(plan.files.items()):
+        findings = [f for f, _ in fp.convert]
+        work.append((root / rel, rel, findings, functools.partial(_rewrite, fp=fp, names=names, config=config)))
+    if jobs > 1 and len(work) > 8:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(_plan_one, work))
+    return [_plan_one(w) for w in work]
+
+
+# ---------------------------------------------------------------------------------------------
+# Requirements: requirements.txt or pyproject.toml [project].dependencies
+# ---------------------------------------------------------------------------------------------
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _canonical(requirement: str) -> str:
+    m = _NAME.match(requirement)
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else ""
+
+
+def add_requirements(text: str, kind: str, wanted: list[str]) -> str:
+    """``text`` (a requirements.txt or a pyproject.toml) with the ``wanted`` requirements it lacks added."""
+    if kind == "requirements":
+        present = {_canonical(line.split("#", 1)[0]) for line in text.splitlines()}
+        missing = [r for r in wanted if _canonical(r) not in present]
+        if not missing:
+            return text
+        sep = "" if not text or text.endswith("\n") else "\n"
+        return text + sep + "".join(f"{r}\n" for r in missing)
+    from .config import tomllib
+
+    data = tomllib.loads(text)
+    project = data.get("project")
+    if not isinstance(project, dict):
+        return text
+    present = {_canonical(r) for r in project.get("dependencies", []) if isinstance(r, str)}
+    missing = [r for r in wanted if _canonical(r) not in present]
+    if not missing:
+        return text
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[project]"), None)
+    if start is None:
+        return text
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    dep = next((i for i in range(start + 1, end) if re.match(r"\s*dependencies\s*=\s*\[", lines[i])), None)
+    if dep is None:
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1
+        block = "dependencies = [\n" + "".join(f'    "{r}",\n' for r in missing) + "]\n"
+        lines.insert(end, block)
+        return "".join(lines)
+    close = next((i for i in range(dep, end) if "]" in lines[i].split("#", 1)[0]), None)
+    if close is None:
+        return text
+    if close == dep:  # one line: dependencies = ["a", "b"]
+        line = lines[dep]
+        head, _, tail = line.partition("]")
+        inner = head.split("[", 1)[1].strip().rstrip(",")
+        items = ([inner] if inner else []) + [f'"{r}"' for r in missing]
+        lines[dep] = head.split("[", 1)[0] + "[" + ", ".join(items) + "]" + tail
+        return "".join(lines)
+    indent = re.match(r"\s*", lines[dep + 1]).group(0) if close > dep + 1 else "    "  # type: ignore[union-attr]
+    previous = lines[close - 1].rstrip("\n")
+    if close > dep + 1 and not previous.split("#", 1)[0].rstrip().endswith(","):
+        lines[close - 1] = previous.split("#", 1)[0].rstrip() + "," + (
+            "  #" + previous.split("#", 1)[1] if "#" in previous else "") + "\n"
+    lines[close:close] = [f'{indent}"{r}",\n' for r in missing]
+    return "".join(lines)
+
+
+def requirements_change(root: Path, wanted: list[str]) -> FileChange | None:
+    """The change adding ``wanted`` to the project's requirements.txt (preferred) or pyproject.toml."""
+    if not wanted:
+        return None
+    for name, kind in (("requirements.txt", "requirements"), ("pyproject.toml", "pyproject")):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            decoded = decode(path.read_bytes())
+        except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
+            continue
+        try:
+            new = add_requirements(decoded.text, kind, wanted)
+        except Exception:  # noqa: BLE001 - an unreadable pyproject: try the next file
+            continue
+        return FileChange(path, name, decoded.text, new, decoded.encoding, decoded.bom)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------------
+
+def _check_imports(result, changes: list[FileChange], sources: dict[str, str]) -> list[str]:
+    from .import_integrity import broken_imports
+
+    new = {c.rel: c.new for c in changes if c.changed and not c.error and c.rel.endswith(".py")}
+    everything = {f.rel: (f.module, f.is_package, new.get(f.rel, sources.get(f.rel, ""))) for f in result.files
+                  if f.rel in sources}
+    return broken_imports(everything, new) if new else []
+
+
+def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs: Optional[int],
+               diff_context: int = 3, quiet: bool = False) -> int:
+    """Scan, plan, rewrite every planned file, show diffs (or write), summarise. Returns the exit code."""
+    from . import report
+    from ..codemods.native.targets import select_targets
+    from .app import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, _load, fail
+    from .engine import scan as run_scan
+
+    root, config = _load(paths)
+    names = [n.strip() for v in select or [] for n in v.split(",") if n.strip()]
+    try:
+        targets = select_targets(names)
+    except KeyError as exc:
+        from ..codemods.native.targets import target_names
+
+        raise fail(f"--select: unknown native target(s) {exc.args[0]} (known: {', '.join(target_names())})") from None
+    try:
+        result = run_scan(paths, config, jobs=jobs)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    analysis = result.analysis
+    if analysis is None:
+        return EXIT_OK
+    sources: dict[str, str] = {}
+    for f in result.files:
+        if f.rel in result.summaries:
+            try:
+                sources[f.rel] = decode(f.path.read_bytes()).text
+            except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
+                pass
+    native_config = NativeConfig(file_backend=getattr(config, "file_backend", "aiofiles"))
+    plan = build_plan(analysis, targets, sources)
+    changes = native_changes(plan, config.root, targets, native_config, jobs=jobs or 1)
+    broken = _check_imports(result, changes, sources)
+    if broken:  # all or nothing: a partial native rewrite would be worse than none
+        for change in changes:
+            if change.changed:
+                change.error = "not written: the rewrite would break an import (see above)"
+    wanted = sorted({r for t in targets if t.name in plan.targets_used for r in t.requirements})
+    if any(c.changed for c in changes):
+        req = requirements_change(config.root, wanted)
+        if req is not None and req.changed:
+            changes.append(req)
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if write:
+        from .manifest import ManifestError, phase_recorder
+
+        modules = [c for c in changes if c.rel.endswith(".py")]
+        try:
+            recorder = phase_recorder(root, "native", [t.name for t in targets], result, modules)
+        except ManifestError as exc:
+            raise fail(str(exc)) from None
+        hook = None if recorder is None else (lambda written: recorder([c for c in written if c.rel.endswith(".py")]))
+        try:
+            write_changes(changes, after_write=hook)
+        except (ManifestError, OSError) as exc:
+            raise fail(f"files rewritten, but the manifest was not updated: {exc}") from None
+    elif not quiet:
+        for change in changes:
+            if change.changed:
+                text = change.diff(diff_context)
+                if out.is_terminal:
+                    from rich.syntax import Syntax
+
+                    out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+                else:
+                    print(text, end="")
+    changed = [c for c in changes if c.changed and not c.error]
+    fixed = sum(len(c.fixed) for c in changed)
+    review = [(c, f, why) for c in changes for f, why in c.review]
+    errors = [c for c in changes if c.error]
+    verb = "rewrote" if write else "would rewrite"
+    err.print(f"native: {verb} {len(changed)} file(s), {fixed} call(s) made native, "
+              f"{len(plan.async_functions)} function(s) made async, {len(review)} left for review"
+              + (f", {len(errors)} file(s) not rewritten" if errors else ""))
+    for c, f, why in review:
+        err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} "
+                  f"{f.call or f.category}: {why}")
+    for stop in plan.stops:
+        err.print(f"  stays sync {report.display_path(root, stop.path)}:{stop.line} {stop.function}: {stop.reason}")
+    for line in broken:
+        err.print(f"  [red]broken import[/red] {line}")
+    for c in errors:
+        err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
+    for s in result.skipped:
+        err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
+    if errors:
+        return EXIT_ERROR
+    if result.skipped or (changed and not write):
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if review or plan.stops else EXIT_OK
+
+
+def native_command(
+    paths: list[Path] = None,  # type: ignore[assignment]
+    write: bool = False,
+    select: Optional[list[str]] = None,
+    jobs: Optional[int] = None,
+    diff_context: int = 3,
+) -> None:
+    """Switch to async libraries and carry ``async``/``await`` through every caller."""
+    import typer
+
+    raise typer.Exit(run_native(paths or [Path(".")], write, select, jobs, diff_context))
+
+
+def _typer_signature():
+    """The typer-annotated command (kept here so ``cli/app.py`` registers it in one line)."""
+    import typer
+
+    def native(
+        paths: list[Path] = typer.Argument(None, help="Files or folders (default: the current folder)."),
+        write: bool = typer.Option(False, "--write", help="Apply the changes (default: show a diff)."),
+        select: Optional[list[str]] = typer.Option(None, "--select",
+                                                   help="Only these native targets (redis, httpx, sleep, ...)."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: 1)."),
+        diff_context: int = typer.Option(3, "--diff-context", min=0, help="Lines of context in diffs."),
+    ) -> None:
+        """Switch to async libraries (redis.asyncio, httpx, aiosqlite, AsyncSession...) with async/await
+        carried through every caller.
+
+        Dry run by default (a unified diff per file, requirements included); `--write` applies the changes.
+        Exit codes: 0 nothing left to do, 1 changes shown or items left for review, 2 errors.
+        """
+        raise typer.Exit(run_native(paths or [Path(".")], write, select, jobs, diff_context))
+
+    return native
+
+
+native = _typer_signature()

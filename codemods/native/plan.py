@@ -1,0 +1,507 @@
+"""Which calls the native phase converts, which functions become ``async def``, which calls get ``await``.
+
+Input: an ``Analysis`` (after ``findings()``), the targets, and the project's sources (for the
+references the summaries do not record: functions passed as callbacks or keys, calls inside lambdas,
+at module level, in defaults or decorators). Output: a picklable ``NativePlan``, one ``FilePlan`` per
+file to rewrite, and the *stops*: functions that must stay sync, each with its reason.
+
+The decision, solved to a fixed point so one run converges:
+
+1. a *converted site* is a blocking call (a direct finding, in an async or a sync project function)
+   whose API some target ``handles``;
+2. a sync function becomes async when it holds a converted site or calls (not through
+   ``to_thread``) a function that becomes async, transitively up the call graph;
+3. some functions cannot become async (``__init__``, properties, ``__enter__``/``__exit__``, dunders,
+   generators, functions with unknown decorators, functions referenced as values or called where
+   ``await`` is illegal): they are *pinned*. A function called by a pinned one is pinned too
+   (it must stay sync for that caller); a pinned function's sites are not converted.
+4. calls to functions that become async get ``await`` (in async callers); ``to_thread(f, x)`` of such
+   a function, or of a handled API, becomes ``await f(x)`` / the native call.
+
+Everything is decided per function, callee-first; nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..analysis import Analysis, Finding
+from ..summary import CallSite, FunctionSummary
+from .base import Target
+
+Pos = tuple[int, int, int, int]  # line, col, end_line, end_col (1-based lines, 0-based character columns)
+
+ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace", "websocket",
+                         "api_route", "route", "websocket_route"})
+# Decorators that do not call the function themselves (or keep it awaitable when it is async).
+NEUTRAL_DECORATORS = frozenset({"staticmethod", "classmethod", "functools.wraps", "wraps", "override",
+                                "typing.override", "abc.abstractmethod", "abstractmethod", "functools.cache",
+                                "functools.lru_cache", "lru_cache", "cache"})
+# Calls that receive a function without calling it on the spot in a way that breaks when it is async.
+_PASS_THROUGH = frozenset({"Depends", "Security", "to_thread", "run_sync", "run_in_threadpool", "asyncify",
+                           "run_in_executor"})
+_DUNDER_OK = frozenset({"__call__"})
+
+
+@dataclass
+class Stop:
+    """A function that stays sync (and why): its handled sites are left as they are."""
+
+    function: str
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass
+class FilePlan:
+    path: str
+    module: str
+    # blocking sites converted by a target: (finding, target name)
+    convert: list[tuple[Finding, str]] = field(default_factory=list)
+    # functions that become ``async def``: (line of ``def``, name) -> qualname
+    make_async: dict[tuple[int, str], str] = field(default_factory=dict)
+    # call sites of project functions that become async: awaited
+    await_calls: set[Pos] = field(default_factory=set)
+    # offloaded sites: position of ``f`` in ``to_thread(f, ...)`` (or of the call inside a lambda) ->
+    # ("function", None, "") to call and await it, ("api", finding, target) to convert the API natively
+    unoffload: dict[Pos, tuple[str, Finding | None, str]] = field(default_factory=dict)
+    review: list[tuple[Finding, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.convert or self.make_async or self.await_calls or self.unoffload or self.review)
+
+
+@dataclass
+class NativePlan:
+    files: dict[str, FilePlan] = field(default_factory=dict)  # by path (as in the summaries)
+    async_functions: set[str] = field(default_factory=set)  # sync functions that become async
+    stops: list[Stop] = field(default_factory=list)
+    targets_used: set[str] = field(default_factory=set)
+
+    def file(self, path: str) -> FilePlan | None:
+        return self.files.get(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# References the summaries do not record
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reference:
+    name: str  # the last part of the dotted name
+    line: int
+    why: str
+
+
+class _References(ast.NodeVisitor):
+    """Every use of a name that is not a plain call in a function body (where ``await`` can go)."""
+
+    def __init__(self) -> None:
+        self.out: list[Reference] = []
+        self.where = "at module level"  # "" inside a function body: calls there are recorded sites
+
+    def _ref(self, node: ast.expr, why: str) -> None:
+        if isinstance(node, ast.Name):
+            self.out.append(Reference(node.id, node.lineno, why))
+        elif isinstance(node, ast.Attribute):
+            self.out.append(Reference(node.attr, node.lineno, why))
+            self.visit(node.value)
+
+    def _in(self, where: str, nodes: Iterable[ast.AST | None]) -> None:
+        saved, self.where = self.where, where
+        for n in nodes:
+            if n is not None:
+                self.visit(n)
+        self.where = saved
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for dec in node.decorator_list:
+            self._decorator(dec)
+        args = node.args
+        self._in("in a default argument", list(args.defaults) + list(args.kw_defaults))
+        self._in("", node.body)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def _decorator(self, dec: ast.expr) -> None:
+        # `@app.get("/x")`: the decorator itself is not a reference to the decorated function
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        self._in("in a decorator", [dec] if not isinstance(dec, ast.Call) else list(dec.args)
+                 + [k.value for k in dec.keywords])
+        del target
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for dec in node.decorator_list:
+            self._decorator(dec)
+        self._in("in a class body", node.bases + [k.value for k in node.keywords])
+        saved, self.where = self.where, "in a class body"
+        for stmt in node.body:
+            self.visit(stmt)
+        self.where = saved
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._in("inside a lambda", [node.body])
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> None:
+        if self.where:
+            self.generic_visit(node)
+            return
+        gens = node.generators
+        self.visit(gens[0].iter)
+        self._in("inside a generator expression", [node.elt, gens[0].target] + list(gens[0].ifs) + gens[1:])
+
+    def visit_Call(self, node: ast.Call) -> None:
+        head = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if self.where:  # not a recorded call site: calling the function here cannot be awaited
+            self._ref(node.func, f"called {self.where}")
+        elif isinstance(node.func, ast.Attribute):
+            self.visit(node.func.value)
+        args: list[ast.expr] = list(node.args)
+        if head in _PASS_THROUGH and args:
+            offloaded = 1 if head == "run_in_executor" else 0
+            if len(args) > offloaded and isinstance(args[offloaded], (ast.Name, ast.Attribute)):
+                if isinstance(args[offloaded], ast.Attribute):
+                    self.visit(args[offloaded].value)  # type: ignore[union-attr]
+                args = args[:offloaded] + args[offloaded + 1:]
+            elif head in ("to_thread", "run_sync", "run_in_threadpool", "asyncify", "run_in_executor") \
+                    and len(args) > offloaded and isinstance(args[offloaded], ast.Lambda):
+                lam = args[offloaded]
+                args = args[:offloaded] + args[offloaded + 1:]
+                saved, self.where = self.where, self.where  # calls in an offloaded lambda are recorded sites
+                self.visit(lam.body)  # type: ignore[union-attr]
+                self.where = saved
+        for arg in args:
+            self._value(arg, head)
+        for kw in node.keywords:
+            self._value(kw.value, head)
+
+    def _value(self, arg: ast.expr, head: str) -> None:
+        if isinstance(arg, (ast.Name, ast.Attribute)):
+            self._ref(arg, f"passed to `{head or 'a call'}(...)` as a value (callback, key or factory)")
+        elif isinstance(arg, ast.Starred):
+            self._value(arg.value, head)
+        else:
+            self.visit(arg)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.out.append(Reference(node.id, node.lineno, f"used as a value {self.where}".rstrip()))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.out.append(Reference(node.attr, node.lineno, f"used as a value {self.where}".rstrip()))
+        self.visit(node.value)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        return
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        return
+
+
+def references(source: str) -> list[Reference]:
+    """Uses of names outside awaitable call positions (a function used there must stay sync)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    visitor = _References()
+    visitor.visit(tree)
+    return visitor.out
+
+
+# ---------------------------------------------------------------------------------------------
+# The planner
+# ---------------------------------------------------------------------------------------------
+
+def is_route(fn: FunctionSummary) -> bool:
+    """``@app.get(...)``, ``@router.post(...)``, ``@app.websocket(...)``, ``@app.api_route(...)``."""
+    for dec in getattr(fn, "decorators", ()):
+        parts = dec.split(".")
+        if len(parts) >= 2 and parts[-1] in ROUTE_VERBS:
+            return True
+    return False
+
+
+def _unknown_decorator(fn: FunctionSummary) -> str:
+    for dec in getattr(fn, "decorators", ()):
+        if dec in NEUTRAL_DECORATORS or dec.rpartition(".")[2] in ("setter", "getter", "deleter"):
+            continue
+        parts = dec.split(".")
+        if len(parts) >= 2 and parts[-1] in ROUTE_VERBS:
+            continue
+        return dec
+    return ""
+
+
+def _pos(site: CallSite) -> Pos:
+    return (site.line, site.col, site.end_line, site.end_col)
+
+
+def _contains(outer: Pos, inner: Pos) -> bool:
+    return (outer[0], outer[1]) <= (inner[0], inner[1]) and (inner[2], inner[3]) <= (outer[2], outer[3])
+
+
+def _short(qualname: str) -> str:
+    parts = qualname.replace(".<locals>", "").split(".")
+    return ".".join(parts[-2:]) if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1]
+
+
+class Planner:
+    def __init__(self, analysis: Analysis, targets: Sequence[Target], sources: Mapping[str, str] | None = None):
+        self.analysis = analysis
+        self.project = analysis.project
+        self.targets = list(targets)
+        self.sources = sources or {}
+        self.plan = NativePlan()
+        self.handled: dict[str, list[tuple[Finding, str]]] = {}  # function -> its convertible direct findings
+        self.pinned: dict[str, str] = {}
+        self.callers: dict[str, list[tuple[str, CallSite]]] = {}
+        self.offloaded: dict[str, list[tuple[str, CallSite]]] = {}  # callee -> offloaded call sites
+
+    # ----- inputs --------------------------------------------------------------------------------
+    def _target_for(self, finding: Finding) -> str:
+        for t in self.targets:
+            try:
+                if t.handles(finding):
+                    return t.name
+            except Exception:  # noqa: BLE001 - a target bug must not stop the phase
+                continue
+        return ""
+
+    def _direct_findings(self, fn: FunctionSummary) -> list[Finding]:
+        """The blocking calls made by ``fn`` itself (chained calls merged), suppressions honoured."""
+        saved = len(self.analysis.suppressed)
+        try:
+            found = self.analysis._findings_in(fn)
+        finally:
+            del self.analysis.suppressed[saved:]
+        return [f for f in found if f.kind == "direct"]
+
+    def _collect(self) -> None:
+        for q, fn in self.project.functions.items():
+            handled = []
+            for f in self._direct_findings(fn):
+                name = self._target_for(f)
+                if name:
+                    handled.append((f, name))
+            if handled:
+                self.handled[q] = handled
+            for s in self.analysis.classify(fn):
+                if s.site.offloaded:
+                    if s.offloaded_target is not None:
+                        self.offloaded.setdefault(s.offloaded_target, []).append((q, s.site))
+                elif s.target is not None and not s.site.awaited:
+                    self.callers.setdefault(s.target, []).append((q, s.site))
+
+    def _initial_pins(self) -> None:
+        refs: dict[str, list[tuple[str, Reference]]] = {}
+        for path, source in self.sources.items():
+            for r in references(source):
+                refs.setdefault(r.name, []).append((path, r))
+        for q, fn in self.project.functions.items():
+            if fn.is_async:
+                continue
+            reason = ""
+            if fn.name in ("__enter__", "__exit__"):
+                reason = f"`{fn.name}` cannot be async: use `__aenter__`/`__aexit__` and `async with` by hand"
+            elif fn.name.startswith("__") and fn.name.endswith("__") and fn.name not in _DUNDER_OK:
+                reason = f"`{fn.name}` cannot be async"
+            elif fn.kind == "property":
+                reason = "a property cannot be awaited: make it a method by hand"
+            elif fn.is_generator:
+                reason = "a sync generator: it would become an async generator, and its consumers iterate it"
+            elif (dec := _unknown_decorator(fn)):
+                reason = f"decorated with `@{dec}`, which may call it synchronously"
+            else:
+                for path, r in refs.get(fn.name, ()):
+                    reason = f"{r.why} ({path}:{r.line}): it must stay callable synchronously"
+                    break
+            if reason:
+                self.pinned[q] = reason
+
+    # ----- the fixed point -----------------------------------------------------------------------
+    def _becoming_async(self) -> set[str]:
+        """Sync functions that hold a converted site or call one becoming async, pins excluded."""
+        fns = self.project.functions
+        todo = [q for q in self.handled if not fns[q].is_async and q not in self.pinned]
+        out = set(todo)
+        while todo:
+            callee = todo.pop()
+            for caller, _ in self.callers.get(callee, ()):
+                if caller not in out and not fns[caller].is_async and caller not in self.pinned:
+                    out.add(caller)
+                    todo.append(caller)
+        return out
+
+    def _solve(self) -> set[str]:
+        fns = self.project.functions
+        while True:
+            becoming = self._becoming_async()
+            new: dict[str, str] = {}
+            for callee in becoming:
+                for caller, site in self.callers.get(callee, ()):
+                    if fns[caller].is_async or caller in becoming:
+                        continue
+                    why = self.pinned.get(caller, "")
+                    new.setdefault(callee, f"called by `{_short(caller)}` (line {site.line}), which stays sync"
+                                           + (f": {why}" if why else ""))
+            # to_thread(lambda: f(x) + g(y)) with f becoming async and g staying sync: f stays sync
+            for callee in becoming:
+                for caller, site in self.offloaded.get(callee, ()):
+                    if not self._lambda_convertible(caller, site, becoming):
+                        new.setdefault(callee, f"called inside `to_thread(lambda: ...)` in `{_short(caller)}` "
+                                               f"(line {site.line}) together with calls that stay sync")
+            if not new:
+                return becoming
+            self.pinned.update(new)
+
+    def _lambda_group(self, caller: str, site: CallSite) -> list[CallSite]:
+        """The offloaded sites run by the same ``to_thread(lambda: ...)`` as ``site`` ([site] for ``to_thread(f)``)."""
+        fn = self.project.functions[caller]
+        sites = fn.calls
+        holder = None
+        for s in sites:
+            if not s.offloaded and s.text.rpartition(".")[2] in _PASS_THROUGH and _contains(_pos(s), _pos(site)):
+                if holder is None or _contains(_pos(holder), _pos(s)):
+                    holder = s
+        if holder is None:
+            return [site]
+        inner = [s for s in sites if s.offloaded and _contains(_pos(holder), _pos(s))]
+        if any(s is not site and s.callee is not None and s.nargs == -1 for s in inner):
+            return [site]
+        return inner
+
+    def _site_convertible(self, caller: str, site: CallSite, becoming: set[str]) -> bool:
+        for s in self.analysis.classify(self.project.functions[caller]):
+            if s.site is site:
+                if s.offloaded_target is not None:
+                    return s.offloaded_target in becoming
+                if s.offloaded_match is not None:
+                    return self._offloaded_api_target(caller, site) != ""
+                return True  # neither blocking nor a project function: it runs fine on the loop
+        return True
+
+    def _lambda_convertible(self, caller: str, site: CallSite, becoming: set[str]) -> bool:
+        group = self._lambda_group(caller, site)
+        if len(group) == 1:
+            return True
+        return all(self._site_convertible(caller, s, becoming) for s in group)
+
+    def _offloaded_api_target(self, caller: str, site: CallSite) -> str:
+        fn = self.project.functions[caller]
+        for s in self.analysis.classify(fn):
+            if s.site is site and s.offloaded_match is not None:
+                return self._target_for(self._offloaded_finding(fn, site, s.offloaded_match))
+        return ""
+
+    def _offloaded_finding(self, fn: FunctionSummary, site: CallSite, match) -> Finding:
+        module = self.project.function_module[fn.qualname]
+        api = match.api
+        return Finding(module.path, site.line, site.col, site.end_line, site.end_col, api.code, match.target,
+                       fn.qualname, f"offloaded `{match.target}`", linter_code=api.linter, native=api.native)
+
+    # ----- output ---------------------------------------------------------------------------------
+    def _file(self, q: str) -> FilePlan:
+        module = self.project.function_module[q]
+        fp = self.plan.files.get(module.path)
+        if fp is None:
+            fp = self.plan.files[module.path] = FilePlan(module.path, module.name)
+        return fp
+
+    def _review(self, q: str, line: int, col: int, reason: str, code: str = "", call: str = "") -> None:
+        module = self.project.function_module[q]
+        blocked = self.analysis.blocking.get(q)
+        code = code or (blocked[0] if blocked else "AM900")
+        f = Finding(module.path, line, col, line, col, code, call or q, q, reason, kind="native")
+        self._file(q).review.append((f, reason))
+
+    def build(self) -> NativePlan:
+        self._collect()
+        self._initial_pins()
+        becoming = self._solve()
+        fns = self.project.functions
+        self.plan.async_functions = becoming
+        has_callers = {callee for callee, edges in self.callers.items() if edges} | set(self.offloaded)
+        for q in sorted(becoming):
+            fn = fns[q]
+            self._file(q).make_async[(fn.line, fn.name)] = q
+            if is_route(fn):
+                continue
+            if q not in has_callers and not fn.name.startswith("_") and "<locals>" not in q:
+                self._review(q, fn.line, 0, f"public API: `{_short(q)}` becomes async; callers outside the "
+                                            "scanned paths are not updated")
+        for q, handled in self.handled.items():
+            fn = fns[q]
+            if fn.is_async or q in becoming:
+                fp = self._file(q)
+                for f, name in handled:
+                    fp.convert.append((f, name))
+                    self.plan.targets_used.add(name)
+            else:
+                why = self.pinned.get(q, "")
+                for f, name in handled:
+                    self._file(q).review.append((f, f"not converted: `{_short(q)}` stays sync: {why}"))
+        for q, why in sorted(self.pinned.items()):
+            fn = fns[q]
+            if q in self.handled or any(c in becoming for c in self._callees(q)) or q in self.analysis.blocking \
+                    and any(c in becoming or c in self.handled for c in self._callees(q)):
+                module = self.project.function_module[q]
+                self.plan.stops.append(Stop(q, module.path, fn.line, why))
+        for callee in becoming:
+            for caller, site in self.callers.get(callee, ()):
+                if fns[caller].is_async or caller in becoming:
+                    self._file(caller).await_calls.add(_pos(site))
+            for caller, site in self.offloaded.get(callee, ()):
+                self._file(caller).unoffload[_pos(site)] = ("function", None, "")
+        for q, fn in fns.items():
+            if not fn.is_async:
+                continue
+            for s in self.analysis.classify(fn):
+                if s.site.offloaded and s.offloaded_match is not None:
+                    name = self._offloaded_api_target(q, s.site)
+                    if name and self._lambda_convertible(q, s.site, becoming):
+                        finding = self._offloaded_finding(fn, s.site, s.offloaded_match)
+                        self._file(q).unoffload[_pos(s.site)] = ("api", finding, name)
+                        self.plan.targets_used.add(name)
+        self._still_blocking(becoming)
+        for fp in self.plan.files.values():
+            fp.review.sort(key=lambda item: (item[0].line, item[0].col))
+        self.plan.files = {p: fp for p, fp in sorted(self.plan.files.items()) if not fp.empty}
+        return self.plan
+
+    def _callees(self, q: str) -> list[str]:
+        return [s.target for s in self.analysis.classify(self.project.functions[q])
+                if s.target is not None and not s.site.offloaded]
+
+    def _still_blocking(self, becoming: set[str]) -> None:
+        """Blocking calls no target converts, in functions that become async: they now run on the loop."""
+        converted = {(f.path, f.line, f.col) for fp in self.plan.files.values() for f, _ in fp.convert}
+        for q in sorted(becoming):
+            fn = self.project.functions[q]
+            for f in self._direct_findings(fn):
+                if (f.path, f.line, f.col) not in converted:
+                    self._file(q).review.append((f, f"still blocking: `{_short(q)}` becomes async and no native "
+                                                    f"target handles `{f.call}`; offload it"))
+            for s in self.analysis.classify(fn):
+                t = s.target
+                if t is None or s.site.offloaded or s.site.awaited or t in becoming:
+                    continue
+                if t in self.analysis.blocking:
+                    code = self.analysis.blocking[t][0]
+                    self._review(q, s.site.line, s.site.col,
+                                 f"still blocking: `{_short(q)}` becomes async and calls `{_short(t)}`, which "
+                                 f"stays sync ({self.pinned.get(t, 'no native target for its blocking calls')})",
+                                 code=code, call=t)
+
+
+def build_plan(analysis: Analysis, targets: Sequence[Target], sources: Mapping[str, str] | None = None) -> NativePlan:
+    """The native plan of a whole scan (``analysis.findings()`` must have run)."""
+    return Planner(analysis, targets, sources).build()
+
+
+__all__ = ["FilePlan", "NativePlan", "Planner", "Reference", "Stop", "build_plan", "is_route", "references"]

@@ -1,0 +1,10 @@
+import os
+from pathlib import Path
+
+
+async def inventory(root: Path) -> list[str]:
+    names = [p.name for p in root.iterdir()]
+    for dirpath, _dirs, files in os.walk(root):
+        names += files
+    real = os.path.realpath(root)
+    return names + [real]

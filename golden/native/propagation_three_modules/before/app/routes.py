@@ -1,0 +1,15 @@
+from fastapi import FastAPI
+
+from app.service import load_name, load_user
+
+app = FastAPI()
+
+
+@app.get("/users/{uid}")
+async def get_user(uid: int) -> dict:
+    return load_user(uid)
+
+
+@app.get("/users/{uid}/name")
+def get_name(uid: int) -> str:
+    return load_name(uid).title()

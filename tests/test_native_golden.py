@@ -1,0 +1,80 @@
+"""Golden pairs for the native phase: ``golden/native/<case>/``.
+
+A case is either one module (``before.py`` -> ``after.py``, scanned as ``app.py``) or a small project
+(``before/`` -> ``after/``, every ``.py`` under it, module names from the paths). Checks: the rewrite
+gives exactly ``after``; ``after`` compiles; the phase is idempotent (nothing more to convert on
+``after``). Optional ``review.txt``: one expected review-reason substring per line (each must match a
+review; without the file, only reviews listed in ``review-ok.txt`` substrings are tolerated... none
+by default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from asgi_migrate.codemods.native.apply import native_project
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "native"
+CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before.py").is_file() or (p / "before").is_dir()) \
+    if GOLDEN.is_dir() else []
+# golden/native/{sqlalchemy,files,boto3}_* run through the same driver in tests/test_native_<target>.py,
+# with the configuration each case needs (file backend, client scope) and their expected review reasons.
+CASES = [c for c in CASES if not c.name.startswith(("sqlalchemy_", "files_", "boto3_"))]
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*.py"))}
+
+
+def _read(case: Path) -> tuple[dict[str, str], dict[str, str]]:
+    if not ((case / "after.py").is_file() or (case / "after").is_dir()):
+        pytest.skip("case without after.py / after/ yet")
+    if (case / "before.py").is_file():
+        return {"app.py": (case / "before.py").read_text()}, {"app.py": (case / "after.py").read_text()}
+    return _tree(case / "before"), _tree(case / "after")
+
+
+def _run(sources: dict[str, str]):
+    plan, results = native_project(sources)
+    out = dict(sources)
+    reviews: list[str] = []
+    for path, (code, _fixed, review) in results.items():
+        out[path] = code
+        reviews += [f"{path}:{f.line}: {why}" for f, why in review]
+    return plan, out, reviews
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_rewrite_matches_after(case: Path) -> None:
+    before, after = _read(case)
+    _, out, reviews = _run(before)
+    for path in sorted(after):
+        assert out[path] == after[path], f"{path} differs; reviews: {reviews}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_after_compiles(case: Path) -> None:
+    _, after = _read(case)
+    for path, code in after.items():
+        compile(code, str(case / path), "exec", dont_inherit=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_idempotent(case: Path) -> None:
+    _, after = _read(case)
+    plan, out, _ = _run(after)
+    assert out == after
+    assert not any(fp.convert or fp.make_async or fp.await_calls or fp.unoffload for fp in plan.files.values())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_review_reasons(case: Path) -> None:
+    before, _ = _read(case)
+    _, _, reviews = _run(before)
+    path = case / "review.txt"
+    expected = [s.strip() for s in path.read_text().splitlines() if s.strip()] if path.is_file() else []
+    for want in expected:
+        assert any(want in got for got in reviews), f"no review matching {want!r} in {reviews}"
+    for got in reviews:
+        assert any(want in got for want in expected), f"unexpected review {got!r}"
