@@ -63,3 +63,59 @@ def test_example_suite_passes_and_blockbuster_catches_the_blocking_calls() -> No
     blocked = run_example_tests(EXAMPLE, blockbuster=True)
     assert blocked.returncode == 1, blocked.stdout[-3000:]
     assert "BlockingError" in blocked.stdout or "Blocking call" in blocked.stdout
+
+
+# --- the phases on the example app: its own tests pass unchanged, and under blockbuster -------------------
+
+TOOL = Path(sys.executable).parent / "asgi-migrate"
+
+
+def _copy_example(tmp_path: Path) -> Path:
+    dest = tmp_path / "chatapp"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".venv", ".asgi-migrate-cache", "__pycache__",
+                                                                   ".pytest_cache"))
+    return dest
+
+
+def _phase(app_dir: Path, phase: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(TOOL), phase, ".", *args], cwd=app_dir, capture_output=True, text=True,
+                          timeout=600)
+
+
+def _assert_suite_passes_under_blockbuster(app_dir: Path) -> None:
+    plain = run_example_tests(app_dir, blockbuster=False)
+    assert plain.returncode == 0, plain.stdout[-3000:]
+    blocked = run_example_tests(app_dir, blockbuster=True)
+    assert blocked.returncode == 0, blocked.stdout[-3000:]
+
+
+@needs_redis
+def test_offload_write_then_example_suite_passes_under_blockbuster(tmp_path: Path) -> None:
+    app_dir = _copy_example(tmp_path)
+    first = _phase(app_dir, "offload", "--write")
+    assert "27 finding(s) fixed, 3 left for review" in first.stderr, first.stderr  # the 3 are AM303 hazards
+    assert _phase(app_dir, "scan").returncode == 0  # nothing left on the loop
+    again = _phase(app_dir, "offload")
+    assert again.stdout == ""  # a second run changes nothing
+    _assert_suite_passes_under_blockbuster(app_dir)
+
+
+@needs_redis
+def test_native_write_from_untouched_code(tmp_path: Path) -> None:
+    app_dir = _copy_example(tmp_path)
+    first = _phase(app_dir, "native", "--write")
+    assert "native: rewrote 8 file(s)" in first.stderr, first.stderr
+    assert _phase(app_dir, "scan").returncode == 0
+    assert _phase(app_dir, "native").stdout == ""
+    assert "sqlalchemy[asyncio]" in (app_dir / "requirements.txt").read_text()
+    _assert_suite_passes_under_blockbuster(app_dir)
+
+
+@needs_redis
+def test_native_write_from_offloaded_code_removes_the_thread_wrappers(tmp_path: Path) -> None:
+    app_dir = _copy_example(tmp_path)
+    _phase(app_dir, "offload", "--write")
+    native = _phase(app_dir, "native", "--write")
+    assert "not rewritten" not in native.stderr, native.stderr
+    assert not [p for p in (app_dir / "app").glob("*.py") if "to_thread" in p.read_text()]
+    _assert_suite_passes_under_blockbuster(app_dir)
