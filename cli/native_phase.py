@@ -132,6 +132,23 @@ def requirements_change(root: Path, wanted: list[str]) -> FileChange | None:
 # The command
 # ---------------------------------------------------------------------------------------------
 
+_CLIENT_NOTE = re.compile(r"^module-level async redis client\(s\) ([\w, ]+):")
+
+
+def _drop_closed_client_notes(changes: list[FileChange]) -> None:
+    """A module defining a redis client has no lifespan, but another module's lifespan closes the client:
+    the note asking to close it does not apply (targets see one file; this sees them all)."""
+    texts = [c.new for c in changes if c.rel.endswith(".py")]
+    for change in changes:
+        kept = []
+        for finding, why in change.review:
+            m = _CLIENT_NOTE.match(why)
+            if m and all(any(f"{name.strip()}.aclose()" in t for t in texts) for name in m.group(1).split(",")):
+                continue
+            kept.append((finding, why))
+        change.review = kept
+
+
 def _check_imports(result, changes: list[FileChange], sources: dict[str, str]) -> list[str]:
     from .import_integrity import broken_imports
 
@@ -174,6 +191,7 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
     native_config = NativeConfig(file_backend=getattr(config, "file_backend", "aiofiles"))
     plan = build_plan(analysis, targets, sources)
     changes = native_changes(plan, config.root, targets, native_config, jobs=jobs or 1)
+    _drop_closed_client_notes(changes)
     broken = _check_imports(result, changes, sources)
     if broken:  # all or nothing: a partial native rewrite would be worse than none
         for change in changes:

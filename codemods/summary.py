@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 6
+SUMMARY_VERSION = 7
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -363,6 +363,8 @@ class _Builder:
         head = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         first: SV | None = None
         offload_at = _OFFLOADERS.get(head, -1) if self.ctx.func is not None and self.ctx.record else -1
+        if head == "run_sync" and not self._dotted(node.func).endswith("to_thread.run_sync"):
+            offload_at = -1  # AsyncConnection.run_sync / greenlet helpers run on the loop's own terms
         for index, arg in enumerate(node.args):
             if index == offload_at:
                 self._offloaded_argument(arg, node, index)
