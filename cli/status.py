@@ -261,10 +261,10 @@ def continue_commands(status: Status) -> list[str]:
     native = [m.rel for m in status.needing("native") if m.phases["native"] == "pending"]
     if offload:
         cmds.append("asgi-migrate offload " + " ".join(offload) + " --write")
-    if native:
-        cmds.append("asgi-migrate native " + " ".join(native) + " --write")
+    if native:  # project-wide: making a helper async changes its callers in other modules too
+        cmds.append("asgi-migrate native . --write")
     if any(m.phases["verify"] in ("pending", "failed") for m in status.present):
-        cmds.append("asgi-migrate verify")
+        cmds.append("asgi-migrate verify -- python -m pytest -q")
     if not status.manifest_found:
         cmds.insert(0, "asgi-migrate init")
     cmds.append("asgi-migrate status --format markdown -o MIGRATION.md")
