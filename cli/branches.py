@@ -219,18 +219,17 @@ def _write_entries(plumbing: Plumbing, snapshot: Snapshot, entries: list[TreeEnt
 
 # ----- the phase --------------------------------------------------------------------------------------------
 
+NATIVE = object()  # the native phase's marker: its changes come from a whole-project plan
+
+
 def phase_rewriter(phase: str):
     """The rewriter a phase runs; the native phase raises a clear error until its codemod ships."""
     from . import app
 
     if phase == "offload":
         return app._offload_rewriter
-    rewriter = getattr(app, "_native_rewriter", None)
-    if phase == "native" and rewriter is not None:
-        return rewriter
     if phase == "native":
-        raise BranchError("native: the native codemod is not available in this asgi-migrate yet "
-                          "(`asgi-migrate branches offload` is)")
+        return NATIVE  # planned project-wide in `_plan`, not file by file
     raise BranchError(f"unknown phase {phase!r} (expected one of {', '.join(PHASES)})")
 
 
@@ -613,6 +612,15 @@ def _plan(snapshot: Snapshot, scan_paths: list[Path], rewriter, options: Options
         result = scan(scan_paths, config, jobs=options.jobs, use_cache=False)
     except (ConfigError, InputError) as exc:
         raise BranchError(f"in the base: {exc}") from None
+    if rewriter is NATIVE:
+        from ..codemods.native.targets import all_targets
+        from .native_phase import plan_native
+
+        _, changes, broken = plan_native(result, config, all_targets(), options.jobs or 1)
+        if broken:
+            raise BranchError("native: the rewrite would break an import: " + "; ".join(broken))
+        # requirements files are left to the team (one change shared by every batch would conflict)
+        return result, [c for c in changes if c.rel.endswith(".py")]
     by_file: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_file.setdefault(f.path, []).append(f)

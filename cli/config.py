@@ -22,7 +22,7 @@ DEFAULT_EXCLUDE = (
 )
 
 _KEYS = {"include", "exclude", "extend-exclude", "blocking-calls", "safe-calls", "include-uncertain",
-         "per-module", "file-backend", "manifest", "verify-allow"}
+         "per-module", "file-backend", "manifest", "verify-allow", "boto3-client-scope"}
 _PER_MODULE_KEYS = {"ignore"}
 
 
@@ -41,6 +41,7 @@ class Config:
     include_uncertain: bool = False
     per_module_ignore: dict[str, frozenset[str]] = field(default_factory=dict)
     file_backend: str = "aiofiles"
+    boto3_client_scope: str = "lifespan"  # native: one shared aioboto3 client per app lifespan, or one per call
 
     def fingerprint(self) -> str:
         """What findings depend on, for caches keyed by configuration."""
@@ -115,6 +116,10 @@ def load_config(root: Path) -> Config:
     if backend not in ("aiofiles", "anyio"):
         raise ConfigError(f"{where}.file-backend must be \"aiofiles\" or \"anyio\"")
     config.file_backend = backend
+    scope = table.get("boto3-client-scope", "lifespan")
+    if scope not in ("lifespan", "call"):
+        raise ConfigError(f"{where}.boto3-client-scope must be \"lifespan\" or \"call\"")
+    config.boto3_client_scope = scope
     per_module = table.get("per-module", {})
     if not isinstance(per_module, dict):
         raise ConfigError(f"{where}.per-module must be a table of glob = {{ ignore = [...] }}")

@@ -133,6 +133,7 @@ def requirements_change(root: Path, wanted: list[str]) -> FileChange | None:
 # ---------------------------------------------------------------------------------------------
 
 _CLIENT_NOTE = re.compile(r"^module-level async redis client\(s\) ([\w, ]+):")
+_BOTO_NOTE = re.compile(r"^shared aioboto3 client\(s\) ([\w, ]+):")
 
 
 def _drop_closed_client_notes(changes: list[FileChange]) -> None:
@@ -145,6 +146,9 @@ def _drop_closed_client_notes(changes: list[FileChange]) -> None:
             m = _CLIENT_NOTE.match(why)
             if m and all(any(f"{name.strip()}.aclose()" in t for t in texts) for name in m.group(1).split(",")):
                 continue
+            m = _BOTO_NOTE.match(why)
+            if m and all(any(f"close_{name.strip()}()" in t for t in texts) for name in m.group(1).split(",")):
+                continue
             kept.append((finding, why))
         change.review = kept
 
@@ -156,6 +160,33 @@ def _check_imports(result, changes: list[FileChange], sources: dict[str, str]) -
     everything = {f.rel: (f.module, f.is_package, new.get(f.rel, sources.get(f.rel, ""))) for f in result.files
                   if f.rel in sources}
     return broken_imports(everything, new) if new else []
+
+
+def plan_native(result, config, targets: list[Target], jobs: int = 1) -> tuple[NativePlan, list[FileChange], list[str]]:
+    """The native phase's changes for a scan (``result`` must carry its analysis), checked as a whole.
+
+    Returns the plan, one change per planned file, and the imports the rewrite would break; when any
+    would break, every change carries an error so nothing is written (a partial rewrite is worse).
+    Shared by ``native`` and ``branches native``.
+    """
+    sources: dict[str, str] = {}
+    for f in result.files:
+        if f.rel in result.summaries:
+            try:
+                sources[f.rel] = decode(f.path.read_bytes()).text
+            except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
+                pass
+    native_config = NativeConfig(file_backend=getattr(config, "file_backend", "aiofiles"),
+                                 boto3_client_scope=getattr(config, "boto3_client_scope", "lifespan"))
+    plan = build_plan(result.analysis, targets, sources)
+    changes = native_changes(plan, config.root, targets, native_config, jobs=jobs)
+    _drop_closed_client_notes(changes)
+    broken = _check_imports(result, changes, sources)
+    if broken:
+        for change in changes:
+            if change.changed:
+                change.error = "not written: the rewrite would break an import (see above)"
+    return plan, changes, broken
 
 
 def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs: Optional[int],
@@ -178,25 +209,9 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
         result = run_scan(paths, config, jobs=jobs)
     except InputError as exc:
         raise fail(str(exc)) from None
-    analysis = result.analysis
-    if analysis is None:
+    if result.analysis is None:
         return EXIT_OK
-    sources: dict[str, str] = {}
-    for f in result.files:
-        if f.rel in result.summaries:
-            try:
-                sources[f.rel] = decode(f.path.read_bytes()).text
-            except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
-                pass
-    native_config = NativeConfig(file_backend=getattr(config, "file_backend", "aiofiles"))
-    plan = build_plan(analysis, targets, sources)
-    changes = native_changes(plan, config.root, targets, native_config, jobs=jobs or 1)
-    _drop_closed_client_notes(changes)
-    broken = _check_imports(result, changes, sources)
-    if broken:  # all or nothing: a partial native rewrite would be worse than none
-        for change in changes:
-            if change.changed:
-                change.error = "not written: the rewrite would break an import (see above)"
+    plan, changes, broken = plan_native(result, config, targets, jobs or 1)
     wanted = sorted({r for t in targets if t.name in plan.targets_used for r in t.requirements})
     if any(c.changed for c in changes):
         req = requirements_change(config.root, wanted)

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -423,7 +424,6 @@ def test_errors_are_one_line_exit_2(tmp_path: Path, repo: Path, monkeypatch: pyt
         (["offload", str(outside)], "not in a git repository"),
         (["offload", "--base", "no-such-ref"], "--base no-such-ref: not a commit"),
         (["offload", ".", str(outside)], "outside the repository"),
-        (["native"], "native codemod is not available"),
     ]
     for args, expected in cases:
         result = invoke(*args)
@@ -434,3 +434,33 @@ def test_errors_are_one_line_exit_2(tmp_path: Path, repo: Path, monkeypatch: pyt
     monkeypatch.chdir(bare)
     result = invoke("offload", str(bare))
     assert result.exit_code == 2 and "bare repository" in result.stderr
+
+
+# ----- native ---------------------------------------------------------------------------------------------------
+
+def test_native_branches_keep_dependent_modules_together_and_match_write(repo: Path, tmp_path: Path) -> None:
+    """`slow_get` turns async in cache.py, so api.py (which must now await it) lands in the same branch."""
+    head = git(repo, "rev-parse", "HEAD")
+    result = invoke("native", "--batch-size", "1")
+    assert result.exit_code in (0, 1), result.stderr
+    branches = ours(repo)
+    files = {name: set(git(repo, "diff", "--name-only", head, sha).splitlines()) for name, sha in branches.items()}
+    # --batch-size 1, yet cache.py and api.py share a branch: api.py must await what cache.py makes async;
+    # storage.py depends on nothing and gets its own
+    assert sorted(map(sorted, files.values())) == [["app/routes/api.py", "app/services/cache.py"],
+                                                   ["app/services/storage.py"]], files
+    name, sha = next((n, s) for n, s in branches.items() if "app/routes/api.py" in files[n])
+    changed = sorted(files[name])
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+    for rel in changed:
+        if rel.endswith(".py"):
+            compile(git(repo, "show", f"{sha}:{rel}") + "\n", rel, "exec")
+    # the same rewrite as `native --write` on a copy of the base
+    copy = tmp_path / "copy"
+    git(tmp_path, "clone", "-q", str(repo), str(copy))
+    tool = Path(sys.executable).parent / "asgi-migrate"
+    written = subprocess.run([str(tool), "native", str(copy), "--write"], capture_output=True, text=True)
+    assert "native: rewrote" in written.stderr, written.stderr
+    for rel in changed:
+        if rel.endswith(".py"):
+            assert git(repo, "show", f"{sha}:{rel}") == (copy / rel).read_text().rstrip("\n"), rel

@@ -1,5 +1,7 @@
-"""Golden pairs of the native ``boto3`` target (``golden/native/boto3_<case>/``) and a runtime check:
-the rewritten code really uploads and downloads an object through aioboto3 against moto's server."""
+"""Golden pairs of the native ``boto3`` target (``golden/native/boto3_<case>/``) and runtime checks:
+the rewritten code really uploads and downloads objects through aioboto3 against moto's server, with
+the shared client of the default ``lifespan`` scope (created at startup, closed at shutdown, no
+blocking call on the event loop) and with a client per call (``boto3_client_scope = call``)."""
 
 from __future__ import annotations
 
@@ -51,21 +53,76 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
 
 
-def test_rewritten_client_round_trip(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``boto3_imported_client/after``: create the bucket, upload with a fresh client, read it back
-    through ``fetch`` (body read inside the client context), and a missing key maps to ``None``
-    through ``except s3.exceptions.NoSuchKey`` on another client of the same session."""
+def _load_case(case: str, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
-
-    import boto3
 
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_DEFAULT_REGION": "us-east-1", "S3_ENDPOINT_URL": moto_endpoint}.items():
         monkeypatch.setenv(k, v)
-    shutil.copytree(GOLDEN / "boto3_imported_client" / "after", tmp_path / "pkg")
+    shutil.copytree(GOLDEN / case / "after", tmp_path / "pkg")
     monkeypatch.syspath_prepend(str(tmp_path / "pkg"))
     for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
         monkeypatch.delitem(sys.modules, name)
+
+
+def test_default_scope_is_lifespan() -> None:
+    from asgi_migrate.codemods.native.base import NativeConfig
+
+    assert NativeConfig().boto3_client_scope == "lifespan"
+
+
+def test_shared_client_through_lifespans(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``boto3_lifespan_two_modules/after`` served by FastAPI, twice (each ``TestClient`` runs the lifespan on
+    a new event loop): the lifespan creates the bucket with the shared client and closes it at shutdown,
+    every request reuses that one client, ``except s3.exceptions.NoSuchKey`` maps to a 404, and under
+    blockbuster (scanning the app) nothing blocks the loop: botocore's data files are read in a thread."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    _load_case("boto3_lifespan_two_modules", moto_endpoint, tmp_path, monkeypatch)
+    from app import main, storage  # type: ignore[import-not-found]
+
+    created = []
+    real_open = storage.open_s3
+
+    def counting_open():  # type: ignore[no-untyped-def]
+        created.append(1)
+        return real_open()
+
+    monkeypatch.setattr(storage, "open_s3", counting_open)
+    try:
+        from blockbuster import BlockBuster
+    except ImportError:  # pragma: no cover - blockbuster is a dev dependency
+        guard = None
+    else:
+        guard = BlockBuster(scanned_modules=["app"])
+    if guard is not None:
+        guard.activate()
+    try:
+        for round_ in range(2):
+            assert storage._s3 is None
+            with TestClient(main.app) as client:
+                shared = storage._s3
+                assert shared is not None  # created by the lifespan, before any request
+                assert client.put(f"/objects/k{round_}", content=b"payload").status_code == 200
+                got = client.get(f"/objects/k{round_}")
+                assert got.status_code == 200 and got.content == b"payload"
+                assert client.get("/objects/missing").status_code == 404
+                assert storage._s3 is shared
+            assert storage._s3 is None  # closed by the lifespan's shutdown
+    finally:
+        if guard is not None:
+            guard.deactivate()
+    assert len(created) == 4  # per lifespan: one throwaway (warm-up in a thread) + the shared client
+
+
+def test_rewritten_client_round_trip(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``boto3_call_scope_imported_client/after`` (``boto3_client_scope = call``): create the bucket, upload with a fresh client, read it back
+    through ``fetch`` (body read inside the client context), and a missing key maps to ``None``
+    through ``except s3.exceptions.NoSuchKey`` on another client of the same session."""
+    import boto3
+
+    _load_case("boto3_call_scope_imported_client", moto_endpoint, tmp_path, monkeypatch)
     from app import api, storage  # type: ignore[import-not-found]
 
     async def scenario() -> tuple[bytes, bytes | None]:

@@ -18,9 +18,12 @@ from asgi_migrate.codemods.native.apply import native_project
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "native"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before.py").is_file() or (p / "before").is_dir()) \
     if GOLDEN.is_dir() else []
-# golden/native/{sqlalchemy,files,boto3}_* run through the same driver in tests/test_native_<target>.py,
-# with the configuration each case needs (file backend, client scope) and their expected review reasons.
-CASES = [c for c in CASES if not c.name.startswith(("sqlalchemy_", "files_", "boto3_"))]
+# golden/native/{sqlalchemy,files,boto3,llm,langchain,subprocess,sqlite3}_* run through the same driver in
+# their own test modules (tests/test_native_<target>.py, tests/test_native_targets_more.py), with the
+# configuration each case needs (file backend, client scope), their expected review reasons, and a text
+# idempotence check that holds for refusal cases too.
+CASES = [c for c in CASES if not c.name.startswith(("sqlalchemy_", "files_", "boto3_", "llm_", "langchain_",
+                                                    "subprocess_", "sqlite3_"))]
 
 
 def _tree(folder: Path) -> dict[str, str]:

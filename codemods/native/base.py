@@ -37,7 +37,9 @@ class Refusal:
 @dataclass
 class NativeConfig:
     file_backend: str = "aiofiles"  # or "anyio"
-    boto3_client_scope: str = "call"  # "call": `async with session.client(...)` per call; "lifespan"
+    # "lifespan": one shared aioboto3 client per app lifespan (`get_<name>()` / `close_<name>()`);
+    # "call": `async with open_<name>() as <name>:` around each function's uses
+    boto3_client_scope: str = "lifespan"
 
 
 @dataclass

@@ -1,32 +1,64 @@
-"""Native target ``boto3``: module-level boto3 clients -> an aioboto3 session, a client per use.
+"""Native target ``boto3``: module-level boto3 clients -> an aioboto3 session and its client.
 
-With ``boto3_client_scope = "call"`` (the default)::
+``NativeConfig.boto3_client_scope`` picks the client's life span.
+
+``"lifespan"`` (the default): one shared client per app lifespan::
 
     s3 = boto3.client("s3", region_name=r)      ->  session = aioboto3.Session()
+                                                    _s3 = None  # the shared client: see get_s3()
 
+                                                    def open_s3(): return session.client("s3", region_name=r)
+                                                    def _load_botocore_data(client_context): ...
+                                                    async def get_s3(): ...    # creates it on first use
+                                                    async def close_s3(): ...  # closes it, resets _s3
 
-                                                    def open_s3():
-                                                        return session.client("s3", region_name=r)
+    def download(key):                          ->  async def download(key):
+        obj = s3.get_object(Bucket=b, Key=key)          s3 = await get_s3()
+        return obj["Body"].read()                       obj = await s3.get_object(Bucket=b, Key=key)
+                                                        return await obj["Body"].read()
+
+    (lifespan) ...; yield; ...                  ->  ...; await get_s3(); yield; ...; await close_s3()
+
+``s3 = await get_s3()`` goes right before the first top-level statement of the function that uses the
+client, so ``except s3.exceptions.NoSuchKey`` keeps working. An importing module
+(``from app.storage import s3``) imports ``get_s3`` (and ``close_s3`` when it has the lifespan). The
+lifespan (an ``@asynccontextmanager`` function named ``*lifespan*`` with a top-level ``yield``) of a
+module that uses the client creates it before ``yield`` (the first request pays nothing) and closes it
+after: an aiobotocore client is bound to the loop it was created on (each ``TestClient`` runs a new
+loop), so ``close_s3`` resets the holder and the next lifespan creates a new one. The defining module
+with no lifespan gets a review note (shared aioboto3 client(s) ...: close them in the app's lifespan).
+
+Creating an aiobotocore client reads botocore's data files (service model, endpoint rules,
+partitions, config): measured with blockbuster on aiobotocore 2.25, 3,472 blocking calls and ~300 ms
+on the loop for the first S3 client of a session, none for the next ones (the session's loader caches
+them). ``get_s3`` therefore first runs ``_load_botocore_data`` in the default executor: it drives the
+client creation coroutine in the worker thread *without* an event loop (a loop there would make
+blockbuster flag the file reads in the thread too), which fills the session's caches, then stops or
+finishes (a client built that way is closed). The real client is then created on the loop with no
+blocking call (measured: 0 blocking calls, 5-20 ms of CPU; only the first use of the default
+executor in the process does two calls, both allowed by blockbuster). The warm-up uses
+``run_in_executor`` rather than ``asyncio.to_thread`` on purpose: asgi-migrate's phases treat
+``to_thread(f, ...)`` as an offload wrapper to undo.
+
+``"call"``: a client per function call::
 
     def download(key):                          ->  async def download(key):
         obj = s3.get_object(Bucket=b, Key=key)          async with open_s3() as s3:
         return obj["Body"].read()                           obj = await s3.get_object(Bucket=b, Key=key)
                                                             return await obj["Body"].read()
 
-An importing module (``from app.storage import s3``) imports ``open_s3`` instead and wraps its own
-uses the same way. The wrapped range of a function is the run of its top-level statements from the
-first to the last that uses the client or a name bound from a client call (so a response's
-``Body`` is read while the client is open). ``except s3.exceptions.NoSuchKey`` inside that range
-keeps working: every client of one ``aioboto3.Session`` shares its modeled exception classes, so a
-``try`` whose only client use is in an ``except`` clause is wrapped too (a client is opened for it,
-never used for a request). ``generate_presigned_url``/``generate_presigned_post`` are coroutines in
-aiobotocore and get ``await`` like every operation.
+An importing module imports ``open_s3`` and wraps its own uses the same way. The wrapped range of a
+function is the run of its top-level statements from the first to the last that uses the client or a
+name bound from a client call (so a response's ``Body`` is read while the client is open); a ``try``
+whose only client use is an ``except s3.exceptions...`` clause is wrapped too (every client of one
+session shares its modeled exception classes). Each call builds a client: CPU on the loop every time.
 
-Refused (the whole client, in that module, so nothing is half converted): a client created inside
-a function, rebound, passed as a value, used at module level, in a function that stays sync, in a
-nested function, or where the range would hold a ``yield``; a response returned without reading its
-body; paginators and waiters (``async for``), ``iter_lines``/``iter_chunks``, resources.
-``boto3_client_scope = "lifespan"`` is reported for review.
+Both scopes: ``generate_presigned_url``/``generate_presigned_post`` are coroutines in aiobotocore and
+get ``await`` like every operation. Refused (the whole client, in that module, so nothing is half
+converted): a client created inside a function, rebound, passed as a value, used at module level, in
+a function that stays sync, in a nested function; a streaming response returned without reading its
+body; paginators and waiters (``async for``), ``iter_lines``/``iter_chunks``, resources; in the
+``call`` scope also a range holding a ``yield``. An unknown scope is refused.
 """
 
 from __future__ import annotations
@@ -46,6 +78,7 @@ _STREAMING_OPS = frozenset({"get_object", "get_object_torrent", "select_object_c
 _BODY_ASYNC = frozenset({"read", "readlines"})
 _YIELD = m.Yield()
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_SCOPE_NAMES = ("lifespan", "call")
 
 
 class Boto3Target:
@@ -67,9 +100,9 @@ class Boto3Target:
     def rewrite_call(self, call: cst.Call, original: cst.Call, finding: Finding,
                      ctx: TargetContext) -> cst.BaseExpression | Refusal:
         self._sync(ctx)
-        if ctx.config.boto3_client_scope != "call":
-            return Refusal(f"boto3_client_scope = {ctx.config.boto3_client_scope!r} is not supported yet: "
-                           "open the aioboto3 client in the app's lifespan by hand")
+        if ctx.config.boto3_client_scope not in _SCOPE_NAMES:
+            return Refusal(f"boto3_client_scope = {ctx.config.boto3_client_scope!r} is unknown "
+                           f"(known: {', '.join(_SCOPE_NAMES)})")
         if finding.call.startswith("boto3.Resource"):
             return Refusal("aioboto3 resources are async context managers with async attributes: convert by hand")
         if finding.chained:
@@ -113,7 +146,20 @@ class Boto3Target:
         if not names:
             return module
         session = _free_name(module, "session", "aioboto3_session")
-        module = module.visit(_Rewriter(names, session, ctx))
+        lifespan = ctx.config.boto3_client_scope == "lifespan"
+        has_lifespan = lifespan and any(_is_lifespan(s) and _top_yield(s) is not None for s in module.body
+                                        if isinstance(s, cst.FunctionDef))
+        rewriter = _Rewriter(names, session, ctx, lifespan, has_lifespan)
+        module = module.visit(rewriter)
+        if rewriter.lifespan_added:
+            ctx.add_import("asyncio")
+        if rewriter.defined and lifespan and not has_lifespan:
+            ctx.note(1, "shared aioboto3 client(s) " + ", ".join(rewriter.defined) + ": no lifespan in this module; "
+                     "await " + ", ".join(f"`{_closer(n)}()`" for n in rewriter.defined) + " in the app's lifespan "
+                     "shutdown (after its `yield`) and, to create it before the first request, "
+                     + ", ".join(f"`await {_getter(n)}()`" for n in rewriter.defined) + " before the `yield` "
+                     "(done automatically in a lifespan of a module that uses the client); a client used on one "
+                     "event loop breaks on the next")
         if len(m.findall(module, m.Name("boto3"))) == 1:  # only `import boto3` is left: it becomes aioboto3
             module = module.visit(_SwapImport())
         context = CodemodContext()
@@ -164,7 +210,7 @@ class Boto3Target:
                 return f"`{name}.{up.attr.value}` returns an async paginator/waiter: convert by hand"
             functions.add(fn)
         for fn in functions:
-            reason = _function_ok(fn, name)
+            reason = _function_ok(fn, name, ctx.config.boto3_client_scope == "call")
             if reason:
                 return reason
         return None
@@ -255,14 +301,14 @@ def _range(body: Sequence[cst.BaseStatement], clients: Sequence[str]) -> tuple[i
     return (idx[0], idx[-1]) if idx else None
 
 
-def _function_ok(fn: cst.FunctionDef, name: str) -> str | None:
+def _function_ok(fn: cst.FunctionDef, name: str, per_call: bool = True) -> str | None:
     body = fn.body.body
     span = _range(body, [name])
     if span is None:
         return None
     stmts = body[span[0]:span[1] + 1]
     for s in stmts:
-        if m.findall(s, _YIELD):
+        if per_call and m.findall(s, _YIELD):  # a shared client outlives the function: a yield is harmless
             return f"using `{name}` in `{fn.name.value}` would hold the client across a `yield`"
         if m.findall(s, m.Global() | m.Nonlocal()):
             return f"`{fn.name.value}` declares global/nonlocal names"
@@ -312,13 +358,91 @@ def _factory(name: str) -> str:
     return f"open_{name}"
 
 
+def _getter(name: str) -> str:
+    return f"get_{name}"
+
+
+def _closer(name: str) -> str:
+    return f"close_{name}"
+
+
+def _holder(name: str) -> str:
+    return f"_{name}"
+
+
+_WARM_UP = "_load_botocore_data"
+_WARM_UP_CODE = f'''
+def {_WARM_UP}(client_context) -> None:
+    """Run in a worker thread with no event loop: start building a client there, so botocore reads its
+    data files (service model, endpoints, config) off the loop and caches them in the session. It stops
+    where the client needs the loop (its HTTP session); the real client is then built on the loop."""
+    opening = client_context.__aenter__()
+    try:
+        opening.send(None)
+    except StopIteration as done:  # built without the loop after all: close it
+        asyncio.run(done.value.close())
+    except Exception:  # noqa: BLE001 - no running event loop: the data files are loaded by now
+        pass
+    finally:
+        opening.close()
+'''
+
+
+def _shared_code(name: str) -> str:
+    factory, holder = _factory(name), _holder(name)
+    return f'''
+async def {_getter(name)}():
+    """The shared `{name}` client: created once per app lifespan, closed by `{_closer(name)}()`."""
+    global {holder}
+    if {holder} is None:
+        await asyncio.get_running_loop().run_in_executor(None, {_WARM_UP}, {factory}())
+        client = await {factory}().__aenter__()
+        if {holder} is None:
+            {holder} = client
+        else:  # another task created it meanwhile
+            await client.close()
+    return {holder}
+
+
+async def {_closer(name)}() -> None:
+    global {holder}
+    client, {holder} = {holder}, None
+    if client is not None:
+        await client.close()
+'''
+
+
+def _is_lifespan(fn: cst.FunctionDef) -> bool:
+    if fn.asynchronous is None:
+        return False
+    decorated = any(m.matches(d.decorator, m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager")))
+                    for d in fn.decorators)
+    return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, _YIELD))
+
+
+def _top_yield(fn: cst.FunctionDef) -> int | None:
+    """The index of the lifespan's top-level ``yield`` statement (its startup/shutdown boundary)."""
+    if not isinstance(fn.body, cst.IndentedBlock):
+        return None
+    for i, stmt in enumerate(fn.body.body):
+        if m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.Yield())])):
+            return i
+    return None
+
+
 class _Rewriter(cst.CSTTransformer):
-    def __init__(self, names: Sequence[str], session: str, ctx: TargetContext) -> None:
+    def __init__(self, names: Sequence[str], session: str, ctx: TargetContext, lifespan: bool = False,
+                 has_lifespan: bool = False) -> None:
         super().__init__()
         self.names = list(names)
         self.session = session
         self.ctx = ctx
+        self.lifespan = lifespan  # boto3_client_scope == "lifespan": a shared client per app lifespan
+        self.has_lifespan = has_lifespan  # this module has a lifespan that gets the create/close calls
         self.session_added = False
+        self.warm_up_added = False
+        self.lifespan_added = False  # shared-client helpers were generated (they need asyncio)
+        self.defined: list[str] = []
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body: list[cst.BaseStatement] = []
@@ -335,6 +459,7 @@ class _Rewriter(cst.CSTTransformer):
                 and small.targets[0].target.value in self.names and m.matches(small.value, _BOTO3_CLIENT)):
             return None
         name = small.targets[0].target.value
+        self.defined.append(name)
         self.ctx.add_import("aioboto3")
         call = small.value.with_changes(func=cst.Attribute(cst.Name(self.session), cst.Name("client")))  # type: ignore[union-attr]
         factory = cst.FunctionDef(
@@ -344,29 +469,64 @@ class _Rewriter(cst.CSTTransformer):
             leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
         )
         out: list[cst.BaseStatement] = []
+        holder = cst.parse_statement(f"{_holder(name)} = None  # the shared client: see {_getter(name)}()\n")
         if not self.session_added:
             self.session_added = True
             out.append(cst.SimpleStatementLine(
                 [cst.Assign([cst.AssignTarget(cst.Name(self.session))],
                             cst.Call(cst.Attribute(cst.Name("aioboto3"), cst.Name("Session"))))],
                 leading_lines=stmt.leading_lines))
+            if self.lifespan:
+                out.append(holder)
             factory = factory.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         else:
-            factory = factory.with_changes(leading_lines=stmt.leading_lines or [cst.EmptyLine(), cst.EmptyLine()])
+            if self.lifespan:
+                out.append(holder.with_changes(leading_lines=stmt.leading_lines or [cst.EmptyLine(), cst.EmptyLine()]))
+                factory = factory.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            else:
+                factory = factory.with_changes(leading_lines=stmt.leading_lines or [cst.EmptyLine(), cst.EmptyLine()])
         out.append(factory)
+        if self.lifespan:
+            self.lifespan_added = True
+            code = _shared_code(name)
+            if not self.warm_up_added:
+                self.warm_up_added = True
+                code = _WARM_UP_CODE + "\n" + code
+            for i, helper in enumerate(cst.parse_module(code.lstrip("\n")).body):
+                out.append(helper.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]))
         return out
 
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
         if isinstance(updated_node.names, cst.ImportStar):
             return updated_node
-        aliases = []
+        aliases: list[cst.ImportAlias] = []
+        changed = False
         for alias in updated_node.names:
             bound = alias.asname.name if alias.asname else alias.name
             if isinstance(bound, cst.Name) and bound.value in self.names and isinstance(alias.name, cst.Name):
-                alias = alias.with_changes(name=cst.Name(_factory(alias.name.value)))
-                if alias.asname is not None:
-                    alias = alias.with_changes(asname=alias.asname.with_changes(name=cst.Name(_factory(bound.value))))
+                changed = True
+                makers = [_getter] if self.lifespan else [_factory]
+                if self.lifespan and self.has_lifespan:
+                    makers = [_closer, _getter]
+                for make in makers:
+                    new = alias.with_changes(name=cst.Name(make(alias.name.value)))
+                    if alias.asname is not None:
+                        new = new.with_changes(asname=alias.asname.with_changes(name=cst.Name(make(bound.value))))
+                    aliases.append(new)
+                continue
             aliases.append(alias)
+        if not changed:
+            return updated_node
+        original = [cst.Module([]).code_for_node(a.name) for a in updated_node.names]
+        if original == sorted(original):
+            aliases.sort(key=lambda a: cst.Module([]).code_for_node(a.name))
+        last = updated_node.names[-1].comma
+        aliases = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for a in aliases]
+        if updated_node.lpar is None:
+            aliases[-1] = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        else:  # parenthesised: keep the original layout of commas (one name a line) where it had one
+            aliases = [a.with_changes(comma=updated_node.names[0].comma) for a in aliases]
+            aliases[-1] = aliases[-1].with_changes(comma=last)
         return updated_node.with_changes(names=aliases)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
@@ -374,13 +534,23 @@ class _Rewriter(cst.CSTTransformer):
             return updated_node
         body = list(updated_node.body.body)
         used = [n for n in self.names if n in {x for s in body for x in _names_in(s)}]
-        if not used:
-            return updated_node
-        span = _range(body, used)
-        if span is None:
-            return updated_node
+        span = _range(body, used) if used else None
+        if span is not None:
+            body = self._wrap(body, used, span)
+        if self.lifespan and self.has_lifespan and _is_lifespan(updated_node):
+            body = self._startup_shutdown(updated_node.with_changes(body=updated_node.body.with_changes(body=body)))
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+    def _wrap(self, body: list[cst.BaseStatement], used: list[str], span: tuple[int, int]) -> list[cst.BaseStatement]:
         first, last = span
         inner = [s.visit(_AwaitOperations(used)) for s in body[first:last + 1]]
+        if self.lifespan:  # `s3 = await get_s3()` just before the first statement that uses it
+            leading = inner[0].leading_lines
+            inner[0] = inner[0].with_changes(leading_lines=[])
+            binds = [cst.parse_statement(f"{n} = await {_getter(n)}()\n") for n in used]
+            binds[0] = binds[0].with_changes(leading_lines=leading)
+            body[first:last + 1] = binds + inner
+            return body
         leading = inner[0].leading_lines
         inner[0] = inner[0].with_changes(leading_lines=[])
         items = [cst.WithItem(cst.Call(cst.Name(_factory(n))), asname=cst.AsName(cst.Name(n)),
@@ -389,9 +559,19 @@ class _Rewriter(cst.CSTTransformer):
                  for i, n in enumerate(used)]
         block = cst.With(items, cst.IndentedBlock(inner), asynchronous=cst.Asynchronous(), leading_lines=leading)
         body[first:last + 1] = [block]
-        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+        return body
 
-
+    def _startup_shutdown(self, fn: cst.FunctionDef) -> list[cst.BaseStatement]:
+        """The lifespan creates every shared client before its ``yield`` and closes it after."""
+        body = list(fn.body.body)  # type: ignore[union-attr]
+        index = _top_yield(fn)
+        if index is None:
+            return body
+        before = cst.Module(body=body[:index]).code
+        after = cst.Module(body=body[index + 1:]).code
+        start = [cst.parse_statement(f"await {_getter(n)}()\n") for n in self.names if f"{_getter(n)}()" not in before]
+        stop = [cst.parse_statement(f"await {_closer(n)}()\n") for n in self.names if f"{_closer(n)}()" not in after]
+        return body[:index] + start + body[index:] + stop
 class _AwaitOperations(cst.CSTTransformer):
     """Every client operation left without ``await`` in the wrapped range (``generate_presigned_url``,
     which the scan does not report as blocking, is a coroutine in aiobotocore) gets one."""

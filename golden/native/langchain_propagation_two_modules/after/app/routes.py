@@ -1,0 +1,11 @@
+from fastapi import APIRouter
+
+from app import agent
+
+router = APIRouter()
+
+
+@router.post("/classify")
+async def classify(text: str) -> dict:
+    label = await agent.classify(text)
+    return {"label": label, "reply": await agent.stream_reply(text) if label == "ham" else ""}

@@ -1,0 +1,10 @@
+from fastapi import FastAPI
+
+from app.media import probe
+
+app = FastAPI()
+
+
+@app.post("/probe")
+async def probe_route(path: str) -> dict:
+    return {"probe": probe(path)}
