@@ -34,7 +34,9 @@ CORPUS = REPO / ".cache" / "corpus"
 WORK = REPO / ".cache" / "work"
 TOOL = REPO / ".venv" / "bin" / "asgi-migrate"
 APPS = ("open-webui-0.6.43", "khoj-1.42.10", "chainlit-2.12.0", "langgraph-api-0.16.7")
-_SUMMARY = re.compile(r"(\w+): (?:rewrote|would rewrite) (\d+) file\(s\), (\d+) finding\(s\) fixed, (\d+) left for review")
+_SUMMARY = re.compile(r"(\w+): (?:rewrote|would rewrite) (\d+) file\(s\), (\d+) (?:finding|call)\(s\) "
+                      r"(?:fixed|made native)(?:, \d+ function\(s\) made async)?, (\d+) left for review")
+_STAYS_SYNC = re.compile(r"^\s+stays sync \S+ \S+: (.*)$")
 _REVIEW = re.compile(r"^\s+review \S+ (AM\d+) \S+: (.*)$")
 
 
@@ -65,6 +67,8 @@ def check(name: str, phase: str, show_reviews: int) -> dict:
     m = _SUMMARY.search(first.stderr)
     files, fixed, review = (int(m.group(2)), int(m.group(3)), int(m.group(4))) if m else (0, 0, 0)
     reasons = Counter(reason_kind(r.group(2)) for line in first.stderr.splitlines() if (r := _REVIEW.match(line)))
+    stays_sync = Counter(reason_kind(r.group(1).split(":")[-2] if r.group(1).count(":") > 1 else r.group(1))
+                         for line in first.stderr.splitlines() if (r := _STAYS_SYNC.match(line)))
     changed = [p for p, data in before.items() if (folder / p).read_bytes() != data]
     compile_errors = []
     for rel in changed:
@@ -81,6 +85,10 @@ def check(name: str, phase: str, show_reviews: int) -> dict:
           f"{len(compile_errors)} compile error(s), second run {'changes nothing' if idempotent else 'CHANGES FILES'}")
     for kind, count in reasons.most_common(show_reviews):
         print(f"   {count:5d}  {kind}")
+    if stays_sync:
+        print(f"   functions kept sync (propagation stopped): {sum(stays_sync.values())}")
+        for kind, count in stays_sync.most_common(show_reviews):
+            print(f"   {count:5d}  {kind}")
     for err in compile_errors:
         print(f"   COMPILE ERROR {err}")
     if not idempotent:

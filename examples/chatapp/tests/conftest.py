@@ -1,7 +1,7 @@
 """Real backing services on loopback for the behaviour tests.
 
 Started once per session: a SQLite file, a ``redis-server`` process, an S3
-endpoint (moto's threaded server) and a tiny deterministic completion server.
+endpoint (moto's server, in a process of its own) and a tiny deterministic completion server.
 The environment is set before ``app.main`` is imported, because the app reads
 its settings at import time.
 
@@ -155,16 +155,23 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    # A process of its own, like a real S3 endpoint: moto in a thread of the test process would share the
+    # GIL with the app's event loop and show up as loop lag that is not the app's.
+    import sys
 
     port = _free_port()
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(port, timeout=10)
+        _wait_for_port(port, timeout=30, proc=proc)
         yield f"http://{HOST}:{port}"
     finally:
-        server.stop()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
