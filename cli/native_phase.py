@@ -138,11 +138,24 @@ _BOTO_NOTE = re.compile(r"^shared aioboto3 client\(s\) ([\w, ]+):")
 
 def _drop_closed_client_notes(changes: list[FileChange]) -> None:
     """A module defining a redis client has no lifespan, but another module's lifespan closes the client:
-    the note asking to close it does not apply (targets see one file; this sees them all)."""
+    the note asking to close it does not apply (targets see one file; this sees them all). Same for a
+    module's shared httpx client whose ``close_http_client()`` another module imports and awaits."""
     texts = [c.new for c in changes if c.rel.endswith(".py")]
+    httpx_note = re.compile(r"^shared httpx client `get_(\w+)\(\)`:")
     for change in changes:
         kept = []
         for finding, why in change.review:
+            m = httpx_note.match(why)
+            if m:
+                closer = f"close_{m.group(1)}"
+                parts = change.rel[:-3].split("/")
+                parts = parts[:-1] if parts[-1] == "__init__" else parts
+                tails = [".".join(parts[i:]) for i in range(len(parts))]
+                if any(f"await {closer}()" in c.new or any(f"await {tail}.{closer}()" in c.new for tail in tails)
+                       for c in changes if c is not change and c.rel.endswith(".py")
+                       and any(re.search(rf"^\s*(from\s+\.*{re.escape(tail)}\s+import\b[^\n]*\b{closer}\b"
+                                         rf"|import\s+{re.escape(tail)}\b)", c.new, re.M) for tail in tails)):
+                    continue
             m = _CLIENT_NOTE.match(why)
             if m and all(any(f"{name.strip()}.aclose()" in t for t in texts) for name in m.group(1).split(",")):
                 continue

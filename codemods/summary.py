@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 7
+SUMMARY_VERSION = 8
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -42,6 +42,7 @@ _SUPPRESS_RE = re.compile(r"#\s*(?:asgi-migrate:\s*ignore(?:\[(?P<codes>[^\]]*)\
                           re.IGNORECASE)
 
 
+_TYPE_ALIAS = getattr(ast, "TypeAlias", None)
 _EXPIRE_FALSE = re.compile(r"expire_on_commit\s*=\s*False")
 _SAME_THREAD_FALSE = re.compile(r"check_same_thread[\"']?\s*[=:]\s*False")
 
@@ -467,6 +468,9 @@ class _Builder:
             func = self.ctx.func
             if func is not None and self.ctx.record and func.returns is None and value is not None:
                 func.returns = value
+        elif t is _TYPE_ALIAS:  # `type X = ...` parsed natively (Python 3.12+)
+            value = self._alias_value(node.value) or self.expr(node.value)  # type: ignore[attr-defined]
+            self._bind(node.name, value)  # type: ignore[attr-defined]
         elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
             self._function(node)  # type: ignore[arg-type]
         elif t is ast.ClassDef:

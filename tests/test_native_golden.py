@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from asgi_migrate.codemods.native.apply import native_project
+from asgi_migrate.codemods.native.base import NativeConfig
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "native"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before.py").is_file() or (p / "before").is_dir()) \
@@ -38,8 +39,21 @@ def _read(case: Path) -> tuple[dict[str, str], dict[str, str]]:
     return _tree(case / "before"), _tree(case / "after")
 
 
-def _run(sources: dict[str, str]):
-    plan, results = native_project(sources)
+def _config(case: Path | None) -> NativeConfig | None:
+    """``config.txt`` of a case: ``key = value`` lines of ``NativeConfig`` (None without the file)."""
+    path = case / "config.txt" if case is not None else None
+    if path is None or not path.is_file():
+        return None
+    config = NativeConfig()
+    for line in path.read_text().splitlines():
+        if "=" in line:
+            key, value = (x.strip() for x in line.split("=", 1))
+            setattr(config, key, value)
+    return config
+
+
+def _run(sources: dict[str, str], case: Path | None = None):
+    plan, results = native_project(sources, config=_config(case))
     out = dict(sources)
     reviews: list[str] = []
     for path, (code, _fixed, review) in results.items():
@@ -51,7 +65,7 @@ def _run(sources: dict[str, str]):
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_rewrite_matches_after(case: Path) -> None:
     before, after = _read(case)
-    _, out, reviews = _run(before)
+    _, out, reviews = _run(before, case)
     for path in sorted(after):
         assert out[path] == after[path], f"{path} differs; reviews: {reviews}"
 
@@ -66,7 +80,7 @@ def test_after_compiles(case: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_idempotent(case: Path) -> None:
     _, after = _read(case)
-    plan, out, _ = _run(after)
+    plan, out, _ = _run(after, case)
     assert out == after
     assert not any(fp.convert or fp.make_async or fp.await_calls or fp.unoffload for fp in plan.files.values())
 
@@ -74,7 +88,7 @@ def test_idempotent(case: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_review_reasons(case: Path) -> None:
     before, _ = _read(case)
-    _, _, reviews = _run(before)
+    _, _, reviews = _run(before, case)
     path = case / "review.txt"
     expected = [s.strip() for s in path.read_text().splitlines() if s.strip()] if path.is_file() else []
     for want in expected:

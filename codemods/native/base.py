@@ -40,6 +40,9 @@ class NativeConfig:
     # "lifespan": one shared aioboto3 client per app lifespan (`get_<name>()` / `close_<name>()`);
     # "call": `async with open_<name>() as <name>:` around each function's uses
     boto3_client_scope: str = "lifespan"
+    # "lifespan": one shared httpx.AsyncClient per module (`get_http_client()` / `close_http_client()`);
+    # "call": `async with httpx.AsyncClient(...) as http_client:` around each request
+    httpx_client_scope: str = "lifespan"
 
 
 @dataclass
