@@ -34,7 +34,7 @@ class ScanFormat(str, Enum):
     github = "github"
 
 
-def fail(message: str) -> "typer.Exit":
+def fail(message: str) -> typer.Exit:
     """One clear line on stderr and exit code 2."""
     Console(stderr=True, highlight=False).print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
     return typer.Exit(EXIT_ERROR)
@@ -258,8 +258,8 @@ def rules(
         print(text)
 
 
-from .commands_manifest import init_command, status_command  # noqa: E402  (registered below)
 from .commands_branches import branches_command  # noqa: E402
+from .commands_manifest import init_command, status_command  # noqa: E402  (registered below)
 from .commands_verify import VERIFY_CONTEXT, verify_command  # noqa: E402
 
 app.command("init")(init_command)

@@ -205,8 +205,8 @@ def plan_native(result, config, targets: list[Target], jobs: int = 1) -> tuple[N
 def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs: Optional[int],
                diff_context: int = 3, quiet: bool = False) -> int:
     """Scan, plan, rewrite every planned file, show diffs (or write), summarise. Returns the exit code."""
-    from . import report
     from ..codemods.native.targets import select_targets
+    from . import report
     from .app import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, _load, fail
     from .engine import scan as run_scan
 

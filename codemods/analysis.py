@@ -476,7 +476,7 @@ def _describe(sv: SV | None, depth: int = 0) -> str:
         return f"returned by `{_text(sv[1])}(...)`"
     if kind == "enter":
         inner = _describe(sv[1], depth + 1)
-        return f"bound by `with ... as`" + (f", {inner}" if inner else "")
+        return "bound by `with ... as`" + (f", {inner}" if inner else "")
     if kind == "self":
         return "self"
     if kind == "g":

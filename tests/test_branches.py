@@ -401,8 +401,8 @@ def test_project_in_a_subfolder_of_the_repository(tmp_path: Path, monkeypatch: p
 
 
 def test_tree_writer_handles_awkward_names(repo: Path) -> None:
-    from asgi_migrate.cli.gitplumbing import Plumbing, TreeWriter
     import git as gitpython
+    from asgi_migrate.cli.gitplumbing import Plumbing, TreeWriter
 
     plumbing = Plumbing(gitpython.Repo(repo))
     (blob,) = plumbing.write_blobs([b"x = 1\n"])

@@ -7,10 +7,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from asgi_migrate.cli.app import app
 from asgi_migrate.cli.rewrite import FileChange, write_atomic, write_changes
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from asgi_migrate.cli.app import app
-from asgi_migrate.cli.config import Config, DEFAULT_EXCLUDE
+from asgi_migrate.cli.config import DEFAULT_EXCLUDE, Config
 from asgi_migrate.cli.engine import scan
 from asgi_migrate.codemods.catalog import rule_pages_markdown
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

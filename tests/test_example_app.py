@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from asgi_migrate.cli.config import find_root, load_config
 from asgi_migrate.cli.engine import scan
 

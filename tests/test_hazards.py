@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from asgi_migrate.cli.app import app
 from asgi_migrate.cli.config import Config, find_root, load_config
 from asgi_migrate.cli.engine import scan
 from asgi_migrate.codemods.analysis import ProjectFacts
 from asgi_migrate.codemods.hazards import find_hazards
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "golden" / "hazards" / "sqlmodel_app"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from asgi_migrate.codemods.analysis import analyze
 from asgi_migrate.codemods.modernize_executor import modernize_source
 from asgi_migrate.codemods.summary import summarize

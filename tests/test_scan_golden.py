@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from asgi_migrate.cli.config import Config, DEFAULT_EXCLUDE
+from asgi_migrate.cli.config import DEFAULT_EXCLUDE, Config
 from asgi_migrate.cli.engine import scan
 from scan_golden import cases, expected
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from asgi_migrate.codemods.analysis import analyze
 from asgi_migrate.codemods.summary import summarize
 

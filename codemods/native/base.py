@@ -55,8 +55,8 @@ class TargetContext:
     # whether a function (by node identity in the ORIGINAL module) is async after the rewrite
     is_async_after: Callable[[cst.FunctionDef], bool]
     # the enclosing function of a node of the ORIGINAL module (None at module level)
-    enclosing_function: Callable[[cst.CSTNode], "cst.FunctionDef | None"]
-    parent: Callable[[cst.CSTNode], "cst.CSTNode | None"]
+    enclosing_function: Callable[[cst.CSTNode], cst.FunctionDef | None]
+    parent: Callable[[cst.CSTNode], cst.CSTNode | None]
     imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (module, obj, alias)
     review: list[tuple[Finding | None, int, str]] = field(default_factory=list)  # (finding, line, reason)
     # imports to remove when nothing uses them any more after the rewrite (``import time``)
