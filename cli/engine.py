@@ -6,7 +6,9 @@ import gc
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +64,19 @@ def _work(args: tuple[bytes, str, str, bool]) -> tuple[ModuleSummary | None, str
     return summarize_bytes(*args)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """ast trees and summaries are large acyclic object graphs: the cyclic GC only burns time on them
+    (~40% of a cold scan)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def stat_files(files: list[SourceFile]) -> dict[str, os.stat_result | OSError]:
     out: dict[str, os.stat_result | OSError] = {}
     for f in files:
@@ -115,18 +130,12 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
             continue
         todo.append((f, data, st, d))
     args = [(data, f.module, f.rel, f.is_package) for f, data, _, _ in todo]
-    # ast trees are large acyclic object graphs: the cyclic GC only burns time on them (~40% of a cold scan).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
             with ProcessPoolExecutor(max_workers=jobs, initializer=gc.disable) as pool:
                 results = list(pool.map(_work, args, chunksize=max(1, len(args) // (jobs * 8))))
         else:
             results = [_work(a) for a in args]
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     for (f, _, st, d), (summary, error) in zip(todo, results):
         entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, summary, error)
         cache.put(f.rel, entry)
@@ -164,13 +173,8 @@ def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: 
     catalog = Catalog(config.blocking_calls, config.safe_calls)
     options = Options(include_uncertain=uncertain, ignore_codes=config.per_module_ignore)
     analysis = Analysis(list(summaries.values()), catalog, options)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the analysis allocates many small tuples and no cycles
-    try:
+    with paused_gc():
         findings = analysis.findings()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     lines = sum(s.lines for s in summaries.values())
     results_cache.put(key, mark, (findings, skipped, lines, len(summaries)))
     return ScanResult(findings, files, summaries, skipped, lines, time.perf_counter() - start, hits, analysis,

@@ -40,13 +40,6 @@ class _Excluder:
         return bool((self.name and self.name(name)) or (self.path and self.path(rel)))
 
 
-def _excluded(rel: str, config: Config) -> bool:
-    """Whether ``rel`` or one of its parent folders is excluded (files named on the command line)."""
-    excluder = _Excluder(config.exclude)
-    parts = rel.split("/")
-    return any(excluder("/".join(parts[: i + 1]), part) for i, part in enumerate(parts))
-
-
 def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = None) -> tuple[str, bool]:
     """Dotted module name of ``path``.
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -655,11 +654,6 @@ class Catalog:
             else:
                 self.exact[pattern] = api
         self.safe_patterns = list(safe or [])
-
-    @cached_property
-    def method_names(self) -> frozenset[str]:
-        """Every method name a catalog row can match (used by the uncertain heuristic)."""
-        return frozenset(t.rsplit(".", 1)[1] for t in self.exact)
 
     def canonical(self, qualname: str) -> str:
         return self.alias.get(qualname, qualname)

@@ -119,8 +119,6 @@ class Resolver:
             return ("alias", sv[1])
         if kind == "self":
             return ("inst", sv[1], "")
-        if kind == "cls_ref" or kind == "cls":
-            return ("cls", sv[1])
         if kind == "dep":
             target = self.resolve(sv[1], depth)
             if target is None:
@@ -331,7 +329,7 @@ class Resolver:
             fn = self.project.functions.get(value[1])
             if fn is None:
                 return None
-            if fn.is_generator and not fn.is_async and self._is_contextmanager(fn):
+            if fn.is_generator and not fn.is_async:  # a @contextmanager-style helper: `with f() as x` binds its yield
                 inner = self.function_result(fn, depth, prefer_yield=True)
                 return ("gen_cm", inner) if inner is not None else None
             return self.function_result(fn, depth)
@@ -372,9 +370,6 @@ class Resolver:
                 return ("inst", type_name, "")
             return None
         return None
-
-    def _is_contextmanager(self, fn: FunctionSummary) -> bool:
-        return fn.yields is not None or fn.is_generator
 
     def function_result(self, fn: FunctionSummary, depth: int, prefer_yield: bool = False) -> Value | None:
         if prefer_yield and fn.is_generator:
