@@ -18,7 +18,7 @@ from .. import __version__
 from ..codemods.summary import SUMMARY_VERSION, ModuleSummary
 
 CACHE_DIR = ".asgi-migrate-cache"
-_FORMAT = (__version__, SUMMARY_VERSION, 1)
+_FORMAT = (__version__, SUMMARY_VERSION, 2)
 
 
 @dataclass
@@ -29,6 +29,9 @@ class Entry:
     module: str
     summary: ModuleSummary | None  # None: the file could not be analysed
     error: str = ""
+    interface: str = ""  # incremental.interface_digest of the summary
+    sites_key: str = ""  # the incremental.project_key the classified sites below are valid for
+    sites: dict | None = None  # function qualname -> incremental.encode_sites form
 
 
 def digest(data: bytes) -> str:

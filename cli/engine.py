@@ -15,10 +15,12 @@ from pathlib import Path
 from .. import __version__
 from ..codemods.analysis import Analysis, Finding, Options
 from ..codemods.catalog import Catalog
+from ..codemods.incremental import interface_digest, project_key
 from ..codemods.summary import SUMMARY_VERSION, ModuleSummary, summarize
 from .cache import Entry, ResultsCache, SummaryCache, digest
 from .config import Config
 from .files import SourceFile, decode, discover
+from .progress import ProgressFactory, silent
 
 # Below this many files to summarise, worker start-up costs more than it saves.
 _PARALLEL_THRESHOLD = 64
@@ -60,8 +62,9 @@ def summarize_bytes(data: bytes, module: str, rel: str, is_package: bool) -> tup
         return None, f"cannot parse: {exc.__class__.__name__}: {str(exc)[:80]}"
 
 
-def _work(args: tuple[bytes, str, str, bool]) -> tuple[ModuleSummary | None, str]:
-    return summarize_bytes(*args)
+def _work(args: tuple[bytes, str, str, bool]) -> tuple[ModuleSummary | None, str, str]:
+    summary, error = summarize_bytes(*args)
+    return summary, error, interface_digest(summary) if summary is not None else ""
 
 
 @contextmanager
@@ -74,6 +77,9 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # what was built meanwhile (summaries, sites) lives as long as the scan: moved out of the
+            # collector's generations, so the next collection does not walk millions of objects again
+            gc.freeze()
             gc.enable()
 
 
@@ -100,8 +106,10 @@ def fingerprint(files: list[SourceFile], stats: dict[str, os.stat_result | OSErr
 
 def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
                     stats: dict[str, os.stat_result | OSError] | None = None,
-                    ) -> tuple[dict[str, ModuleSummary], list[Skipped], int]:
+                    progress: ProgressFactory | None = None,
+                    ) -> tuple[dict[str, ModuleSummary], list[Skipped], int, dict[str, Entry]]:
     summaries: dict[str, ModuleSummary] = {}
+    entries: dict[str, Entry] = {}
     skipped: list[Skipped] = []
     todo: list[tuple[SourceFile, bytes, os.stat_result, str]] = []
     hits = 0
@@ -115,7 +123,7 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
         if entry is not None and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns \
                 and entry.module == f.module:
             hits += 1
-            _collect(f, entry, summaries, skipped)
+            _collect(f, entry, summaries, skipped, entries)
             continue
         try:
             data = f.path.read_bytes()
@@ -125,33 +133,68 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
         d = digest(data)
         if entry is not None and entry.digest == d and entry.module == f.module:
             hits += 1
-            cache.put(f.rel, Entry(st.st_size, st.st_mtime_ns, d, f.module, entry.summary, entry.error))
-            _collect(f, entry, summaries, skipped)
+            entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, entry.summary, entry.error, entry.interface,
+                          entry.sites_key, entry.sites)
+            cache.put(f.rel, entry)
+            _collect(f, entry, summaries, skipped, entries)
             continue
         todo.append((f, data, st, d))
     args = [(data, f.module, f.rel, f.is_package) for f, data, _, _ in todo]
-    with paused_gc():
-        if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=gc.disable) as pool:
-                results = list(pool.map(_work, args, chunksize=max(1, len(args) // (jobs * 8))))
-        else:
-            results = [_work(a) for a in args]
-    for (f, _, st, d), (summary, error) in zip(todo, results):
-        entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, summary, error)
+    step = (progress or silent)("analysing", len(args))
+    results: list[tuple[ModuleSummary | None, str, str]] = []
+    try:
+        with paused_gc():
+            if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
+                with ProcessPoolExecutor(max_workers=jobs, initializer=gc.disable) as pool:
+                    for result in pool.map(_work, args, chunksize=max(1, len(args) // (jobs * 8))):
+                        results.append(result)
+                        step.advance()
+            else:
+                for a in args:
+                    results.append(_work(a))
+                    step.advance()
+    finally:
+        step.close()
+    for (f, _, st, d), (summary, error, interface) in zip(todo, results):
+        entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, summary, error, interface)
         cache.put(f.rel, entry)
-        _collect(f, entry, summaries, skipped)
-    return summaries, skipped, hits
+        _collect(f, entry, summaries, skipped, entries)
+    return summaries, skipped, hits, entries
 
 
-def _collect(f: SourceFile, entry: Entry, summaries: dict[str, ModuleSummary], skipped: list[Skipped]) -> None:
+def _collect(f: SourceFile, entry: Entry, summaries: dict[str, ModuleSummary], skipped: list[Skipped],
+             entries: dict[str, Entry]) -> None:
     if entry.summary is None:
         skipped.append(Skipped(f.rel, entry.error))
     else:
         summaries[f.rel] = entry.summary
+        entries[f.rel] = entry
+
+
+def incremental_analysis(summaries: dict[str, ModuleSummary], entries: dict[str, Entry], cache: SummaryCache,
+                         catalog: Catalog, options: Options, config_key: str) -> tuple[Analysis, list[Finding]]:
+    """The analysis, reusing the classified call sites of every unchanged module when no module's
+    interface changed since they were stored (``codemods.incremental``); stores them for the next run."""
+    key = project_key(((rel, e.module, e.interface) for rel, e in entries.items()), config_key)
+    reuse: dict = {}
+    for rel in summaries:
+        entry = entries[rel]
+        if entry.sites_key == key and entry.sites is not None:
+            for q, encoded in entry.sites.items():
+                reuse.setdefault(q, encoded)
+    analysis = Analysis(list(summaries.values()), catalog, options, reuse=reuse)
+    with paused_gc():
+        findings = analysis.findings()
+        for rel, entry in entries.items():
+            if entry.sites_key != key:
+                entry.sites, entry.sites_key = analysis.encoded_sites(entry.summary), key  # type: ignore[arg-type]
+                cache.put(rel, entry)
+    return analysis, findings
 
 
 def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: bool = True,
-         include_uncertain: bool | None = None, need_analysis: bool = True) -> ScanResult:
+         include_uncertain: bool | None = None, need_analysis: bool = True,
+         progress: ProgressFactory | None = None) -> ScanResult:
     """Scan ``paths``. With ``need_analysis=False`` (the ``scan`` command) an unchanged tree is answered
     from the results cache without reading summaries or solving the call graph."""
     start = time.perf_counter()
@@ -168,13 +211,15 @@ def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: 
             return ScanResult(findings, files, {}, skipped, lines, time.perf_counter() - start, len(files), None,
                               analysed, True)
     cache = SummaryCache(config.root, enabled=use_cache)
-    summaries, skipped, hits = build_summaries(files, cache, jobs or os.cpu_count() or 1, stats)
-    cache.save()
+    with paused_gc():  # unpickling the cache builds millions of objects: the cyclic GC only slows it down
+        summaries, skipped, hits, entries = build_summaries(files, cache, jobs or os.cpu_count() or 1, stats,
+                                                            progress)
     catalog = Catalog(config.blocking_calls, config.safe_calls)
     options = Options(include_uncertain=uncertain, ignore_codes=config.per_module_ignore)
-    analysis = Analysis(list(summaries.values()), catalog, options)
+    config_key = repr((__version__, SUMMARY_VERSION, config.fingerprint(), uncertain))
+    analysis, findings = incremental_analysis(summaries, entries, cache, catalog, options, config_key)
     with paused_gc():
-        findings = analysis.findings()
+        cache.save()
     lines = sum(s.lines for s in summaries.values())
     results_cache.put(key, mark, (findings, skipped, lines, len(summaries)))
     return ScanResult(findings, files, summaries, skipped, lines, time.perf_counter() - start, hits, analysis,

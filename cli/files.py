@@ -48,8 +48,9 @@ def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = N
     (wheels such as open-webui's ship them). With no ``__init__.py`` above, the file is a top-level module.
     Without a project root, the walk stops at the first folder that is not a package.
     """
-    is_package = path.name == "__init__.py"
-    folder = str(path.parent)
+    text = os.fspath(path)
+    folder, name = os.path.split(text)
+    is_package = name == "__init__.py"
     stop = str(root) if root is not None else None
     folders: list[str] = []  # innermost first
     while True:
@@ -68,9 +69,10 @@ def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = N
         folder = parent
     top = max((i for i, f in enumerate(folders) if package_dirs[f]), default=-1)
     parts = [os.path.basename(f) for f in reversed(folders[: top + 1])]
+    stem = os.path.splitext(name)[0]
     if not is_package:
-        parts.append(path.stem)
-    return ".".join(parts) or path.stem, is_package
+        parts.append(stem)
+    return ".".join(parts) or stem, is_package
 
 
 def discover(paths: list[Path], config: Config) -> list[SourceFile]:
@@ -103,9 +105,12 @@ def discover(paths: list[Path], config: Config) -> list[SourceFile]:
                 found[Path(folder, name)] = None
     package_dirs: dict[str, bool] = {}
     out = []
+    base = str(root) + os.sep
     for path in found:
         module, is_package = module_name(path, package_dirs, root)
-        out.append(SourceFile(path, _rel(path, root), module, is_package))
+        text = str(path)
+        rel = text[len(base):].replace(os.sep, "/") if text.startswith(base) else _rel(path, root)
+        out.append(SourceFile(path, rel, module, is_package))
     return out
 
 

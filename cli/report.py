@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -20,12 +21,17 @@ RULES_URL = "https://github.com/asgi-migrate/asgi-migrate/blob/main/docs/rules.m
 
 
 def display_path(root: Path, rel: str) -> str:
-    absolute = root / rel
+    return _display_path(str(root), rel, os.getcwd())
+
+
+@functools.lru_cache(maxsize=65536)
+def _display_path(root: str, rel: str, cwd: str) -> str:  # a report repeats the same paths in every chain
+    absolute = os.path.join(root, rel)
     try:
-        shown = os.path.relpath(absolute, Path.cwd())
+        shown = os.path.relpath(absolute, cwd)
     except ValueError:
-        return str(absolute)
-    return str(absolute) if shown.startswith("..") and not str(Path.cwd()).startswith(str(root)) else shown
+        return absolute
+    return absolute if shown.startswith("..") and not cwd.startswith(root) else shown
 
 
 def finding_dict(f: Finding, root: Path) -> dict:
@@ -69,8 +75,12 @@ def summary_dict(result: ScanResult, root: Path) -> dict:
 
 
 def to_json(result: ScanResult, root: Path) -> str:
-    return json.dumps({"findings": [finding_dict(f, root) for f in result.findings],
-                       "summary": summary_dict(result, root)}, indent=2)
+    """One finding per line: readable, diffable, and written by json's C encoder (``indent`` would use
+    the pure-Python one, a third of a warm scan's time on a million lines)."""
+    findings = ",\n    ".join(json.dumps(finding_dict(f, root)) for f in result.findings)
+    summary = json.dumps(summary_dict(result, root), indent=4).replace("\n", "\n  ")
+    return ('{\n  "findings": [' + (f"\n    {findings}\n  " if findings else "") + '],\n'
+            f'  "summary": {summary}\n}}')
 
 
 def to_sarif(result: ScanResult, root: Path) -> str:

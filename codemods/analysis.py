@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .catalog import CODES, DIRECT_ONLY, Api, Catalog, Match
+from .incremental import Encoded, decode_sites, encode_sites
 from .resolve import Project, Resolver
 from .summary import SV, CallSite, FunctionSummary, ModuleSummary
 
@@ -136,8 +138,13 @@ for _c in CODES.values():
 
 
 class Analysis:
-    def __init__(self, modules: list[ModuleSummary], catalog: Catalog, options: Options | None = None):
+    def __init__(self, modules: list[ModuleSummary], catalog: Catalog, options: Options | None = None,
+                 reuse: Mapping[str, Encoded] | None = None):
+        """``reuse``: classifications from an earlier run (function qualname -> ``encode_sites`` form),
+        valid only when no module's interface changed since (``incremental``)."""
         self.project = Project(modules)
+        self.reuse = reuse or {}
+        self._reused: set[str] = set()
         self.catalog = catalog
         self.resolver = Resolver(self.project, catalog)
         self.options = options or Options()
@@ -154,6 +161,13 @@ class Analysis:
         cached = self.sites.get(fn.qualname)
         if cached is not None:
             return cached
+        encoded = self.reuse.get(fn.qualname)
+        if encoded is not None:
+            reused = decode_sites(fn, encoded, _Site)
+            if reused is not None:
+                self.sites[fn.qualname] = reused
+                self._reused.add(fn.qualname)
+                return reused
         out: list[_Site] = []
         for site in fn.calls:
             try:
@@ -270,25 +284,48 @@ class Analysis:
         how = _describe(receiver) if receiver is not None else ""
         return f"receiver is `{type_name}`" + (f" ({how})" if how else "")
 
+    def _edges(self, fn: FunctionSummary) -> list[tuple[CallSite, Match | None, str | None, bool]]:
+        """(site, catalog match, project target, opens a session) of the sites that are something: what
+        the call-graph passes need, read straight from ``reuse`` without building ``_Site`` objects."""
+        if fn.qualname not in self.sites:
+            encoded = self.reuse.get(fn.qualname)
+            if encoded is not None and len(encoded[0]) == len(fn.calls):
+                self._reused.add(fn.qualname)
+                out = [(site, f[0], f[1], f[4]) for site, f in zip(fn.calls, encoded[0]) if f is not None]
+                return out + [(site, f[0], f[1], f[4]) for site, f in encoded[1]]
+        return [(s.site, s.match, s.target, s.opens_session) for s in self.classify(fn)
+                if s.match is not None or s.target is not None or s.opens_session]
+
+    @property
+    def reused(self) -> int:
+        """Functions whose classification came from ``reuse``."""
+        return len(self._reused)
+
+    def encoded_sites(self, module: ModuleSummary) -> dict[str, Encoded]:
+        """The classification of ``module``'s functions, for the next run's ``reuse``."""
+        return {q: encode_sites(fn, self.classify(fn)) for q, fn in module.functions.items()
+                if self.project.functions.get(q) is fn}
+
     # ----- step 2: which sync functions block -----------------------------------------------------
     def solve(self) -> None:
         callers: dict[str, list[tuple[str, CallSite]]] = {}
         queue: deque[str] = deque()
         for q, fn in self.project.functions.items():
             module = self.project.function_module[q]
-            for s in self.classify(fn):
-                if s.target is not None:
-                    callers.setdefault(s.target, []).append((q, s.site))
+            edges = self._edges(fn)
+            for site, _, target, _ in edges:
+                if target is not None:
+                    callers.setdefault(target, []).append((q, site))
             if fn.is_async:
                 continue
-            for s in self.classify(fn):
-                if s.match is None or s.match.api.code in DIRECT_ONLY:
+            for site, match, _, _ in edges:
+                if match is None or match.api.code in DIRECT_ONLY:
                     continue
-                api = s.match.api
-                if _suppressed(module, s.site, api.code, api.linter, direct=True):
+                api = match.api
+                if _suppressed(module, site, api.code, api.linter, direct=True):
                     continue
-                hop = Hop(q, module.path, s.site.line, s.match.target)
-                self.blocking[q] = (api.code, [hop], s.match.target, api.linter, api.native)
+                hop = Hop(q, module.path, site.line, match.target)
+                self.blocking[q] = (api.code, [hop], match.target, api.linter, api.native)
                 queue.append(q)
                 break
         while queue:
@@ -332,10 +369,10 @@ class Analysis:
         for q, fn in self.project.functions.items():
             if fn.is_async:
                 continue
-            for s in self.classify(fn):
-                if s.target is not None:
-                    callers.setdefault(s.target, []).append(q)
-                if s.opens_session and q not in opens:
+            for _, _, target, opens_session in self._edges(fn):
+                if target is not None:
+                    callers.setdefault(target, []).append(q)
+                if opens_session and q not in opens:
                     opens[q] = [q]
                     queue.append(q)
         while queue:

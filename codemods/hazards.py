@@ -24,6 +24,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .analysis import Finding, ProjectFacts
 from .catalog import CODES
+from .elide import elide
 
 _TO_THREAD = m.Attribute(attr=m.Name("to_thread")) | m.Name("to_thread")
 _IGNORE = re.compile(r"#\s*asgi-migrate:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
@@ -118,8 +119,11 @@ def find_hazards(source: str, findings: list[Finding], facts: ProjectFacts, path
     """Hazard findings for one file (``findings``: the file's blocking-call findings)."""
     if not any(f.code in ("AM200", "AM210") for f in findings):
         return []
+    # Functions without findings hold no hazard of the per-function checks; the module-wide ones look
+    # for sqlite3.connect and gather(), so bodies naming them stay.
+    elision = elide(source, [(f.line, f.end_line) for f in findings], keep=("sqlite3", "gather"))
     try:
-        module = cst.parse_module(source)
+        module = cst.parse_module(elision.source if elision is not None else source)
     except cst.ParserSyntaxError:
         return []
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
@@ -197,7 +201,8 @@ def _expired_reads(events, sessions, commit_lines, facts, path, function, positi
             obj = payload.value.value  # type: ignore[union-attr]
             if obj in expired:
                 node = payload
-                what = f"`{obj}.{payload.attr.value}`" if kind == "attr" else f"returning `{obj}` (serialised on the loop)"
+                what = (f"`{obj}.{payload.attr.value}`" if kind == "attr"
+                        else f"returning `{obj}` (serialised on the loop)")
                 out.append(_hazard("AM300", path, node, positions, function.name.value,  # type: ignore[arg-type]
                                    f"{what} after `commit()` expired `{obj}`; add `expire_on_commit=False` to the "
                                    f"session factory or `refresh({obj})` in the thread call"))
