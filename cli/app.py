@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -15,6 +16,7 @@ from .. import __version__
 from ..codemods.catalog import CATEGORIES, CODES, rule_pages_markdown
 from .config import ConfigError, find_root, load_config
 from .files import InputError
+from .progress import progress_factory
 
 app = typer.Typer(
     name="asgi-migrate",
@@ -92,6 +94,7 @@ def scan(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: cores)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the summary cache."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
 ) -> None:
     """Report every blocking call that runs on the event loop, with the chain that proves it.
 
@@ -105,7 +108,8 @@ def scan(
     selected, ignored = _selection(select, "--select"), _selection(ignore, "--ignore")
     try:
         result = run_scan(paths, config, jobs=jobs, use_cache=not no_cache,
-                          include_uncertain=include_uncertain or None, need_analysis=False)
+                          include_uncertain=include_uncertain or None, need_analysis=False,
+                          progress=progress_factory(quiet))
     except InputError as exc:
         raise fail(str(exc)) from None
     if selected or ignored:
@@ -164,7 +168,7 @@ def _offload_and_modernize(source, findings):
 
 
 def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, ignore, jobs: Optional[int],
-              diff_context: int, quiet: bool = False) -> int:
+              diff_context: int, quiet: bool = False, show_progress: bool = True) -> int:
     """Scan, rewrite each file with findings, show diffs (or write), summarise. Returns the exit code."""
     from . import report
     from .engine import scan as run_scan
@@ -173,7 +177,7 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
     root, config = _load(paths)
     selected, ignored = _selection(select, "--select"), _selection(ignore, "--ignore")
     try:
-        result = run_scan(paths, config, jobs=jobs)
+        result = run_scan(paths, config, jobs=jobs, progress=progress_factory(not show_progress))
     except InputError as exc:
         raise fail(str(exc)) from None
     by_file: dict[str, list] = {}
@@ -183,7 +187,8 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
             by_file.setdefault(f.path, []).append(f)
     if result.analysis is not None and rewriter is _offload_rewriter:
         rewriter = functools.partial(_offload_rewriter, facts=result.analysis.facts())
-    changes = plan(by_file, config.root, rewriter, jobs=jobs or 1)
+    changes = plan(by_file, config.root, rewriter, jobs=jobs or os.cpu_count() or 1,
+                   progress=progress_factory(not show_progress))
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if write:
@@ -221,9 +226,9 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
         err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
     for s in result.skipped:
         err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
-    if errors:  # a file that should have been rewritten was not: an error, whatever else happened
+    if any(c.failed for c in errors):  # reading or writing a file failed: an error, whatever else happened
         return EXIT_ERROR
-    if result.skipped or (changed and not write):
+    if errors or result.skipped or (changed and not write):  # refused files: left for review, with the reason
         return EXIT_FINDINGS
     return EXIT_FINDINGS if review else EXIT_OK
 
@@ -236,6 +241,7 @@ def offload(
     ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Skip these codes or categories."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: cores)."),
     diff_context: int = typer.Option(3, "--diff-context", min=0, help="Lines of context in diffs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
 ) -> None:
     """Take blocking work off the loop: `await asyncio.to_thread(...)`, `asyncio.sleep`, sync helpers.
 
@@ -243,7 +249,7 @@ def offload(
     Exit codes: 0 nothing left to do, 1 changes shown or findings left for review, 2 errors.
     """
     raise typer.Exit(run_phase("offload", _offload_rewriter, paths or [Path(".")], write, select, ignore, jobs,
-                               diff_context))
+                               diff_context, show_progress=not quiet))
 
 
 @app.command()

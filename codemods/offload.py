@@ -6,6 +6,7 @@ Rewrites each finding's call in place::
     rows = session.exec(select(X)).all()   ->  rows = await asyncio.to_thread(lambda: session.exec(select(X)).all())
     time.sleep(x)                          ->  await asyncio.sleep(x)
     n = f(x).size                          ->  n = (await asyncio.to_thread(f, x)).size
+    c = self.client  # a blocking @property ->  c = await asyncio.to_thread(lambda: self.client)
 
 Before that, blocks of blocking work (a sync ``with`` around blocking calls, an ``if`` on a
 blocking test, a loop of blocking statements, a whole body without ``await``) move into a sync
@@ -39,6 +40,7 @@ from libcst.metadata import (
 
 from . import offload_build as build
 from .analysis import Finding
+from .elide import elide
 from .imports import AsyncioNames, add_asyncio_import, asyncio_names
 from .offload_blocks import BlockPlan, place_helpers, plan_blocks
 from .offload_flow import FlowIndex
@@ -60,9 +62,30 @@ class RewriteResult:
 
 
 def offload_source(source: str, findings: list[Finding]) -> RewriteResult:
-    """Rewrite the blocking calls of ``findings`` (all from this one source) to run off the loop."""
+    """Rewrite the blocking calls of ``findings`` (all from this one source) to run off the loop.
+
+    Functions without findings are elided first (``elide``): libcst then parses and analyses only the
+    functions being rewritten, and their original text is put back unchanged afterwards.
+    """
     if not findings:
         return RewriteResult(source)
+    try:
+        return _offload_source(source, findings)
+    except RecursionError:  # libcst parses, visits and prints one Python frame per nesting level
+        return _unchanged(source, findings, RECURSION)
+
+
+def _offload_source(source: str, findings: list[Finding]) -> RewriteResult:
+    elision = elide(source, [(f.line, f.end_line) for f in findings], )
+    if elision is not None:
+        result = _offload(elision.source, findings)
+        restored = elision.restore(result.code) if result.code != elision.source else source
+        if restored is not None and not (restored != source and _compile_error(restored)):
+            return RewriteResult(restored, result.fixed, result.review)
+    return _offload(source, findings)
+
+
+def _offload(source: str, findings: list[Finding]) -> RewriteResult:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -75,6 +98,8 @@ def offload_source(source: str, findings: list[Finding]) -> RewriteResult:
     command = OffloadCommand(CodemodContext(), findings)
     try:
         code = command.transform_module(module).code
+    except RecursionError:
+        raise  # not a bug of the rewrite: offload_source reports it
     except Exception as exc:  # noqa: BLE001 - a bug in the rewrite must never corrupt the user's file
         return _unchanged(source, findings, f"internal error in the offload rewrite: {exc!r}")
     if code != source:
@@ -82,6 +107,9 @@ def offload_source(source: str, findings: list[Finding]) -> RewriteResult:
         if error:
             return _unchanged(source, findings, f"rewrite did not compile: {error}")
     return RewriteResult(code, command.fixed(), command.reviews())
+
+
+RECURSION = "too deeply nested for the rewriter (RecursionError)"  # same words as cli.rewrite's
 
 
 def _unchanged(source: str, findings: Sequence[Finding], reason: str) -> RewriteResult:
@@ -104,9 +132,9 @@ def _compile_error(code: str) -> str:
 @dataclass
 class _Target:
     """One rewritten node and the findings it fixes."""
-    node: cst.Call
+    node: cst.BaseExpression  # a call, or the attribute read of a blocking property
     findings: list[int]  # indexes into the finding list
-    chain: bool  # the node reads further methods of the blocking result (or is a merged chain)
+    chain: bool  # the node reads further methods of the blocking result (or is a merged chain), or is no call
     sleep: bool  # a direct time.sleep: becomes asyncio.sleep, stays on the loop
     absorbed: list[_Target] = field(default_factory=list)  # blocking calls evaluated inside this one
 
@@ -137,12 +165,23 @@ def _key(r: CodeRange) -> tuple[int, int, int, int]:
 
 
 def _map_calls(findings: Sequence[Finding], positions: Mapping[cst.CSTNode, CodeRange],
-               reasons: dict[int, str]) -> dict[int, cst.Call]:
-    """The call node of each finding; findings without one get a reason in ``reasons``."""
-    calls = {_key(r): n for n, r in positions.items() if isinstance(n, cst.Call)}
-    out: dict[int, cst.Call] = {}
+               reasons: dict[int, str]) -> dict[int, cst.BaseExpression]:
+    """The node of each finding; findings without one get a reason in ``reasons``.
+
+    That is a call, or an attribute read (``self.client``) when the finding is a project
+    ``@property`` that blocks: reading it runs the property.
+    """
+    calls: dict[tuple[int, int, int, int], cst.BaseExpression] = {}
+    reads: dict[tuple[int, int, int, int], cst.BaseExpression] = {}
+    for n, r in positions.items():
+        if isinstance(n, cst.Call):
+            calls[_key(r)] = n
+        elif isinstance(n, cst.Attribute):
+            reads[_key(r)] = n
+    out: dict[int, cst.BaseExpression] = {}
     for i, f in enumerate(findings):
-        node = calls.get((f.line, f.col, f.end_line, f.end_col))
+        key = (f.line, f.col, f.end_line, f.end_col)
+        node = calls.get(key) or reads.get(key)
         if node is None:
             reasons[i] = (f"no call found at {f.line}:{f.col}-{f.end_line}:{f.end_col}; "
                           "the file changed since the scan?")
@@ -152,7 +191,7 @@ def _map_calls(findings: Sequence[Finding], positions: Mapping[cst.CSTNode, Code
 
 
 class _Planner:
-    def __init__(self, findings: Sequence[Finding], calls: dict[int, cst.Call], parent: Parent,
+    def __init__(self, findings: Sequence[Finding], calls: dict[int, cst.BaseExpression], parent: Parent,
                  refused_withs: Mapping[cst.With, str]):
         self.findings = findings
         self.parent = parent
@@ -165,14 +204,15 @@ class _Planner:
         nodes = self._map()
         blocked = {w: self.refused_withs.get(w, "") for n in nodes
                    if (w := with_item_statement(n, self.parent)) is not None}
-        targets: dict[cst.Call, _Target] = {}
+        targets: dict[cst.BaseExpression, _Target] = {}
         for node, indexes in nodes.items():
             reason = _not_offloadable(self.findings[i] for i in indexes) or refusal(node, self.parent, blocked)
             if reason is not None:
                 self._refuse(indexes, reason)
                 continue
             top = extend_chain(node, self.parent)
-            chain = top is not node or any(self.findings[i].chained for i in indexes)
+            # a property read has no call to hand to to_thread: it moves as `lambda: obj.attr`
+            chain = top is not node or not isinstance(node, cst.Call) or any(self.findings[i].chained for i in indexes)
             sleep = not chain and all(_is_sleep(self.findings[i]) for i in indexes)
             if top in targets:  # a blocking receiver and a blocking method call on it
                 targets[top].findings += indexes
@@ -182,8 +222,8 @@ class _Planner:
                 targets[top] = _Target(top, list(indexes), chain, sleep)
         return self._nest(targets)
 
-    def _map(self) -> dict[cst.Call, list[int]]:
-        nodes: dict[cst.Call, list[int]] = {}
+    def _map(self) -> dict[cst.BaseExpression, list[int]]:
+        nodes: dict[cst.BaseExpression, list[int]] = {}
         for i, node in self.calls.items():
             nodes.setdefault(node, []).append(i)
         return nodes
@@ -192,7 +232,7 @@ class _Planner:
         for i in indexes:
             self.reasons[i] = reason
 
-    def _nest(self, targets: dict[cst.Call, _Target]) -> list[_Target]:
+    def _nest(self, targets: dict[cst.BaseExpression, _Target]) -> list[_Target]:
         """Fold each target into the nearest enclosing one that runs in a thread.
 
         A root that must become a lambda but cannot (``:=``, ``await``, ``yield``, ``super()`` inside)
@@ -212,7 +252,7 @@ class _Planner:
                 self._refuse(t.findings, reason)
                 del targets[t.node]
 
-    def _owner(self, t: _Target, targets: dict[cst.Call, _Target]) -> _Target | None:
+    def _owner(self, t: _Target, targets: dict[cst.BaseExpression, _Target]) -> _Target | None:
         current = self.parent(t.node)
         while current is not None:
             owner = targets.get(current)  # type: ignore[call-overload]
@@ -241,7 +281,7 @@ class OffloadCommand(VisitorBasedCodemodCommand):
     def __init__(self, context: CodemodContext, findings: Sequence[Finding]) -> None:
         super().__init__(context)
         self.findings = list(findings)
-        self.plan: dict[cst.Call, _Target] = {}
+        self.plan: dict[cst.BaseExpression, _Target] = {}
         self.names = AsyncioNames()
         self._reasons: dict[int, str] = {}
         self._fixed: set[int] = set()
@@ -307,6 +347,15 @@ class OffloadCommand(VisitorBasedCodemodCommand):
             call = build.lazy(self._asyncio("to_thread"), updated_node)
         else:
             call = build.plain(self._asyncio("to_thread"), updated_node)
+        self._fixed.update(target.all_findings())
+        return build.awaited(call, updated_node, needs_parens(original_node, self._parent))
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        """A blocking ``@property`` read: ``await asyncio.to_thread(lambda: obj.attr)``."""
+        target = self.plan.get(original_node)
+        if target is None:
+            return updated_node
+        call = build.lazy(self._asyncio("to_thread"), updated_node)
         self._fixed.update(target.all_findings())
         return build.awaited(call, updated_node, needs_parens(original_node, self._parent))
 

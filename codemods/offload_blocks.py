@@ -37,7 +37,7 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata.scope_provider import BuiltinScope, ClassScope, GlobalScope
 
 from .analysis import Finding
-from .offload_flow import Flow, FlowIndex, Span, UnitFlow, home
+from .offload_flow import Flow, FlowIndex, Span, UnitFlow
 
 _LOOP_MODULES = ("asyncio", "anyio", "trio", "contextvars")
 _LOOP_PARAM_NAMES = {"request", "websocket", "ws", "background_tasks"}
@@ -67,9 +67,9 @@ class BlockPlan:
     refused_withs: dict[cst.With, str] = field(default_factory=dict)
 
 
-def plan_blocks(module: cst.Module, findings: Sequence[Finding], calls: dict[int, cst.Call], index: FlowIndex,
-                to_thread: Callable[[], cst.BaseExpression]) -> BlockPlan:
-    """The block extractions of ``module``: ``calls`` maps finding indexes to their call nodes."""
+def plan_blocks(module: cst.Module, findings: Sequence[Finding], calls: dict[int, cst.BaseExpression],
+                index: FlowIndex, to_thread: Callable[[], cst.BaseExpression]) -> BlockPlan:
+    """The block extractions of ``module``: ``calls`` maps finding indexes to their nodes (calls, property reads)."""
     return _BlockPlanner(module, findings, calls, index, to_thread).plan()
 
 
@@ -137,7 +137,7 @@ def _child_blocks(stmt: cst.BaseStatement) -> Iterator[Sequence[cst.BaseStatemen
     """The statement lists nested in a compound statement (elif chains flattened)."""
     if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) or not isinstance(stmt, cst.BaseCompoundStatement):
         return
-    body = stmt.body
+    body = getattr(stmt, "body", None)  # a `match` has cases, no body
     if isinstance(body, cst.IndentedBlock):
         yield body.body
     if isinstance(stmt, cst.Try):
@@ -161,7 +161,7 @@ def _child_blocks(stmt: cst.BaseStatement) -> Iterator[Sequence[cst.BaseStatemen
 # ---------------------------------------------------------------------------------------------
 
 class _BlockPlanner:
-    def __init__(self, module: cst.Module, findings: Sequence[Finding], calls: dict[int, cst.Call],
+    def __init__(self, module: cst.Module, findings: Sequence[Finding], calls: dict[int, cst.BaseExpression],
                  index: FlowIndex, to_thread: Callable[[], cst.BaseExpression]) -> None:
         self.module = module
         self.findings = findings
@@ -178,7 +178,7 @@ class _BlockPlanner:
         for i, call in calls.items():
             self._hold(i, call)
 
-    def _hold(self, i: int, call: cst.Call) -> None:
+    def _hold(self, i: int, call: cst.BaseExpression) -> None:
         owner: cst.FunctionDef | None = None
         current: cst.CSTNode | None = call
         while current is not None:
@@ -286,7 +286,7 @@ class _BlockPlanner:
             return "the block calls asyncio.get_event_loop(), which must run on the loop"
         span = Span(self.index.span(unit.stmts[0]).start, self.index.span(unit.stmts[-1]).end)
         for _, name, access in self.index.within(span):
-            if name in self.loop_names and isinstance(home(access, name), GlobalScope):
+            if name in self.loop_names and isinstance(self.index.home(access, name), GlobalScope):
                 return f"the block uses `{name}`, which must stay on the event loop"
         cls, receiver, _ = self._owner(unit.function)
         methods = _async_defs(cls.body.body) if cls is not None else set()  # type: ignore[arg-type]
@@ -368,7 +368,7 @@ class _BlockPlanner:
         scope = self.index.body_scope(function)
         while scope is not None and not isinstance(scope, BuiltinScope):
             if not isinstance(scope, ClassScope):
-                taken |= {a.name for a in scope.assignments}
+                taken |= {a.name for a in scope.assignments} | self.index.captured.get(scope, set())
             scope = scope.parent
         if cls is not None:
             class_scope = self.index.scopes.get(cls.body.body[0]) if cls.body.body else None  # type: ignore[union-attr]

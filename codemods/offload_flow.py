@@ -11,6 +11,10 @@ definite-assignment walk:
   later iteration of a loop around ``S``, or in a closure): the helper returns them;
 * ``returns``: ``S`` holds a ``return``, so the call site is ``return await ...``;
 * or the reason why moving ``S`` into another function would change its meaning.
+
+``match`` capture patterns (``case {"id": x}``, ``case [first, *rest]``, ``case str() as s``) bind
+names, but libcst's scope analysis records their names as reads: ``FlowIndex`` collects them as
+bindings instead (``captured``, ``home``) so they count as assignments like any other.
 """
 
 from __future__ import annotations
@@ -49,6 +53,19 @@ class Span:
         return self.start <= other.start and other.end <= self.end
 
 
+_CAPTURE = m.MatchAs() | m.MatchStar() | m.MatchMapping()
+
+
+def pattern_names(pattern: cst.CSTNode) -> list[cst.Name]:
+    """The names a ``match`` pattern binds (captures, ``as`` names, ``*rest``, ``**rest``)."""
+    out = []
+    for node in m.findall(pattern, _CAPTURE):
+        name = node.rest if isinstance(node, cst.MatchMapping) else node.name  # type: ignore[attr-defined]
+        if isinstance(name, cst.Name):
+            out.append(name)
+    return out
+
+
 class FlowIndex:
     """The scopes, accesses and positions of one module, shared by all its units."""
 
@@ -58,6 +75,19 @@ class FlowIndex:
         self.positions = positions
         self.contexts = contexts
         self.parent = parent
+        # match captures: bindings that libcst records as reads
+        self.captures: list[tuple[Span, str, Scope]] = []
+        self.captured: dict[Scope, set[str]] = {}
+        capture_nodes: set[cst.Name] = set()
+        for node in positions:
+            if isinstance(node, cst.MatchCase):
+                for name in pattern_names(node.pattern):
+                    scope = scopes.get(name)
+                    if scope is None or name not in positions:
+                        continue
+                    capture_nodes.add(name)
+                    self.captures.append((self.span(name), name.value, scope))
+                    self.captured.setdefault(scope, set()).add(name.value)
         seen: set[Scope] = set()
         self.accesses: list[tuple[Span, str, Access]] = []
         for scope in scopes.values():
@@ -65,9 +95,22 @@ class FlowIndex:
                 continue
             seen.add(scope)
             for access in scope.accesses:
-                if isinstance(access.node, cst.Name) and access.node in positions:
+                if isinstance(access.node, cst.Name) and access.node in positions and access.node not in capture_nodes:
                     self.accesses.append((self.span(access.node), access.node.value, access))
         self.accesses.sort(key=lambda a: a[0].start)
+
+    def home(self, access: Access, name: str) -> Scope | None:
+        """``home`` that also knows the names bound by ``match`` patterns."""
+        if self.captured:
+            scope: Scope | None = access.scope
+            while scope is not None and not isinstance(scope, (GlobalScope, BuiltinScope)):
+                own = scope is access.scope or not isinstance(scope, ClassScope)
+                if own and name in self.captured.get(scope, ()):
+                    return scope
+                if own and name in scope.assignments:
+                    break
+                scope = scope.parent
+        return home(access, name)
 
     def span(self, node: cst.CSTNode) -> Span:
         return Span.of(self.positions[node])
@@ -178,7 +221,9 @@ class Walk:
             self.read(s, bound)
             bound.add(s.name.value)
             return False
-        self.read(s, bound)  # match, try-star, ...: read everything, bind nothing
+        if isinstance(s, cst.Match):
+            return self._match(s, bound)
+        self.read(s, bound)  # try-star, ...: read everything, bind nothing
         return False
 
     def small(self, s: cst.BaseSmallStatement, bound: set[str]) -> bool:
@@ -229,6 +274,24 @@ class Walk:
         bound |= set.intersection(*live)
         return False
 
+    def _match(self, s: cst.Match, bound: set[str]) -> bool:
+        """Each case is a branch: its pattern binds its captures, then the guard and body run.
+
+        Without an irrefutable case (``case _:``, ``case x:``, no guard) no case may match: that
+        path binds nothing.
+        """
+        self.read(s.subject, bound)
+        branches: list[tuple[set[str], bool]] = []
+        for case in s.cases:
+            inner = set(bound)
+            self.read(case.pattern, inner)  # value patterns and class names
+            inner |= {n.value for n in pattern_names(case.pattern)}
+            self.read(case.guard, inner)
+            branches.append((inner, self.block(case.body.body, inner)))  # type: ignore[union-attr]
+        if not any(c.guard is None and _irrefutable(c.pattern) for c in s.cases):
+            branches.append((set(bound), False))
+        return self._join(bound, branches)
+
     def _loop(self, s: cst.For | cst.While, bound: set[str]) -> bool:
         inner = set(bound)
         if isinstance(s, cst.For):
@@ -257,6 +320,15 @@ class Walk:
         if s.finalbody is not None:
             exits = self.block(s.finalbody.body.body, bound) or exits
         return exits
+
+
+def _irrefutable(pattern: cst.MatchPattern) -> bool:
+    """``_``, a bare capture, ``P as x`` with ``P`` irrefutable, an or-pattern with one such option."""
+    if isinstance(pattern, cst.MatchAs):
+        return pattern.pattern is None or _irrefutable(pattern.pattern)
+    if isinstance(pattern, cst.MatchOr):
+        return any(_irrefutable(option.pattern) for option in pattern.patterns)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,18 +376,20 @@ class UnitFlow:
         return self.span.holds(self.index.span(node))
 
     def _is_local(self, access: Access, name: str) -> bool:
-        return home(access, name) in self.locals
+        return self.index.home(access, name) in self.locals
 
     def _reads(self) -> list[tuple[Span, str, Access]]:
         return [a for a in self.index.within(self.span) if self._is_local(a[2], a[1])]
 
     def _bound_outside(self, name: str) -> bool:
         for scope in self.locals:
-            if name in scope.assignments:
+            captured = name in self.index.captured.get(scope, ())
+            if name in scope.assignments or captured:
                 if scope is not self.fscope:
                     return True
                 return any(not self._inside(a.node) for a in scope.assignments[name]
-                           if isinstance(getattr(a, "node", None), cst.CSTNode))
+                           if isinstance(getattr(a, "node", None), cst.CSTNode)) or \
+                    any(n == name and s is scope and not self.span.holds(span) for span, n, s in self.index.captures)
         return False
 
     def _assigned_inside(self) -> list[str]:
@@ -325,7 +399,13 @@ class UnitFlow:
             inside = isinstance(node, cst.CSTNode) and node in self.index.positions and self._inside(node)
             if inside and assignment.name not in out:
                 out.append(assignment.name)
+        for span, name, scope in self.index.captures:  # match captures
+            if scope is self.fscope and self.span.holds(span) and name not in out:
+                out.append(name)
         return out
+
+    def _captured_inside(self) -> set[str]:
+        return {name for span, name, _ in self.index.captures if self.span.holds(span)}
 
     def _statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The statement of ``function``'s own body that holds ``node``."""
@@ -351,7 +431,7 @@ class UnitFlow:
         if hit:
             return f"the block assigns `{hit[0]}`, declared global/nonlocal in the function"
         for _, name, access in self.index.within(self.fspan):
-            if name in _DYNAMIC and isinstance(home(access, name), BuiltinScope):
+            if name in _DYNAMIC and isinstance(self.index.home(access, name), BuiltinScope):
                 return f"the function calls `{name}()`, which sees its local variables"
         return (self._jump_out() or self._deleted_outer() or self._walrus_in_comprehension()
                 or self._escaping_closure())
@@ -367,7 +447,7 @@ class UnitFlow:
         for node in self.stmts:
             for t in m.findall(node, m.AssignTarget() | m.AugAssign() | m.AnnAssign()):
                 out |= target_names(t.target)  # type: ignore[attr-defined]
-        return out
+        return out | self._captured_inside()
 
     def _jump_out(self) -> str | None:
         for node in self.stmts:
@@ -484,7 +564,7 @@ class UnitFlow:
         """
         loop = self._outer_loop()
         for span, n, access in self.index.within(self.fspan):
-            if n != name or self.span.holds(span) or home(access, name) is not self.fscope:
+            if n != name or self.span.holds(span) or self.index.home(access, name) is not self.fscope:
                 continue
             if access.scope is not self.fscope or (loop and loop.holds(span)):
                 return True
@@ -497,7 +577,7 @@ class UnitFlow:
     def _continuation_reads(self) -> list[str]:
         def local_reads(node: cst.CSTNode) -> list[str]:
             span = self.index.span(node)
-            return [n for s, n, a in self.index.within(span) if home(a, n) is self.fscope]
+            return [n for s, n, a in self.index.within(span) if self.index.home(a, n) is self.fscope]
 
         walk = Walk(local_reads)
         bound: set[str] = set()
@@ -565,6 +645,8 @@ class UnitFlow:
 
     def _final_assignments(self, name: str) -> bool:
         """Every binding of ``name`` in the block is the last thing the block does on its path."""
+        if name in self._captured_inside():
+            return False  # a case body runs after its pattern binds
         for stmt in self.stmts:
             for target in m.findall(stmt, m.Name(name)):
                 if self.index.contexts.get(target) is ExpressionContext.STORE and not self._final(target):
@@ -600,4 +682,5 @@ def _param_names(function: cst.FunctionDef) -> list[str]:
     return [param.name.value for param in params]
 
 
-__all__ = ["Flow", "FlowIndex", "Span", "UnitFlow", "Walk", "async_construct", "home", "target_names"]
+__all__ = ["Flow", "FlowIndex", "Span", "UnitFlow", "Walk", "async_construct", "home", "pattern_names",
+           "target_names"]

@@ -86,7 +86,7 @@ def _outermost_iterable(comp: cst.CSTNode, path: list[cst.CSTNode]) -> bool:
     return path[-1] is for_in and for_in is not None and path[-2] is for_in.iter
 
 
-def extend_chain(call: cst.Call, parent: Parent) -> cst.Call:
+def extend_chain(call: cst.BaseExpression, parent: Parent) -> cst.BaseExpression:
     """The outermost call of ``call(...).m1(...).m2(...)``: the chain runs in the thread as a whole.
 
     Stops below a call that is awaited: ``await get_client().aclose()`` keeps its ``await`` on the

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 SV = tuple
 
-SUMMARY_VERSION = 8
+SUMMARY_VERSION = 9
 _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range", "sorted", "map", "filter",
                        "super", "type", "isinstance", "getattr", "setattr", "hasattr", "vars", "dict", "list",
                        "set", "tuple", "str", "int", "float", "bool", "bytes", "min", "max", "sum", "any",
@@ -257,7 +257,9 @@ class _Builder:
             if base is None:
                 return None
             func = self.ctx.func
-            if func is not None and self.ctx.record and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+            # a read inside `to_thread(lambda: obj.attr)` runs a blocking @property in the worker thread
+            if func is not None and self.ctx.record and not self.ctx.offloaded \
+                    and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
                 func.attr_loads.append((node.attr, base, node.lineno,  # type: ignore[attr-defined]
                                         self._col(node.lineno, node.col_offset),  # type: ignore[attr-defined]
                                         node.end_lineno or node.lineno,  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -101,10 +100,22 @@ def test_symlinks_and_read_only_files_are_left_alone(project: Path, tmp_path_fac
         (project / "handler.py").chmod(0o644)
     assert outside.read_text() == HANDLER and (project / "handler.py").read_text() == HANDLER
     assert "link.py: is a symlink: not followed for writing" in result.stderr
-    if os.geteuid() != 0:  # root may write anything; the mode bit check still applies
-        assert "read-only file: not rewritten" in result.stderr
     assert "handler.py: read-only file: not rewritten" in result.stderr
+    # refused, not failed: left for review with the reason (exit 1, like an unparseable file), not an error (2)
+    assert "review link.py:" in result.stderr and "time.sleep: is a symlink: not followed for writing" in result.stderr
+    assert result.exit_code == 1
+
+
+def test_a_write_that_fails_is_an_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 2 is for failures (I/O), not for files refused with a reason."""
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("asgi_migrate.cli.rewrite.write_atomic", disk_full)
+    result = run("offload", "handler.py", "--write")
     assert result.exit_code == 2
+    assert "not rewritten handler.py: cannot write: No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr and (project / "handler.py").read_text() == HANDLER
 
 
 def test_syntax_error_file_is_named_and_others_still_rewritten(project: Path) -> None:
