@@ -8,20 +8,28 @@ to do, 1 changes shown or items left for review, 2 errors.
 from __future__ import annotations
 
 import functools
+import os
 import re
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from rich.console import Console
 
-from ..codemods.native.base import NativeConfig, Target
-from ..codemods.native.plan import FilePlan, NativePlan, build_plan
 from .files import InputError, decode
 from .rewrite import FileChange, plan_file, write_changes
 
+if TYPE_CHECKING:  # libcst (under codemods.native) is imported when the phase runs, not at CLI start-up
+    from ..codemods.native.apply import NativeResult
+    from ..codemods.native.base import NativeConfig, Target
+    from ..codemods.native.plan import FilePlan, NativePlan
 
-def _rewrite(source: str, findings, *, fp: FilePlan, names: tuple[str, ...], config: NativeConfig):
+
+def _rewrite(source: str, findings, *, fp: FilePlan, names: tuple[str, ...], config: NativeConfig,
+             done: tuple[str, NativeResult] | None = None):
+    if done is not None and done[0] == source:  # rewritten already (the planning rounds), same text
+        return done[1].code, done[1].fixed, done[1].review
     from ..codemods.native.apply import native_source
     from ..codemods.native.targets import select_targets
 
@@ -33,17 +41,63 @@ def _plan_one(args) -> FileChange:
 
 
 def native_changes(plan: NativePlan, root: Path, targets: list[Target], config: NativeConfig,
-                   jobs: int = 1) -> list[FileChange]:
-    """One ``FileChange`` per file of the plan (not only files with findings: helpers, setup modules)."""
+                   jobs: int = 1, done: Mapping[str, tuple[str, NativeResult]] | None = None) -> list[FileChange]:
+    """One ``FileChange`` per file of the plan (not only files with findings: helpers, setup modules).
+
+    ``done``: rewrites already made for this plan (path -> (source text, result)), reused when the file
+    still holds that text."""
     names = tuple(t.name for t in targets)
+    done = done or {}
     work = []
     for rel, fp in sorted(plan.files.items()):
         findings = [f for f, _ in fp.convert]
-        work.append((root / rel, rel, findings, functools.partial(_rewrite, fp=fp, names=names, config=config)))
-    if jobs > 1 and len(work) > 8:
+        work.append((root / rel, rel, findings, functools.partial(_rewrite, fp=fp, names=names, config=config,
+                                                                  done=done.get(rel))))
+    if jobs > 1 and len(work) > 8 and not done:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(_plan_one, work))
     return [_plan_one(w) for w in work]
+
+
+def _native_one(args) -> NativeResult:
+    from ..codemods.native.apply import NativeResult, native_file
+    from ..codemods.native.targets import select_targets
+
+    text, path, fp, names, config = args
+    try:
+        return native_file(text, path, fp, select_targets(list(names)), config)
+    except RecursionError:
+        why = "too deeply nested for the rewriter (RecursionError)"
+        review = [(f, why) for f, _ in fp.convert] + [(f, why) for f in fp.offload]
+        result = NativeResult(text, [], list(fp.review) + review)
+        result.refused = {(f.path, f.line, f.col): why for f, _ in review}
+        return result
+
+
+def native_rounds_on(analysis, sources: dict[str, str], targets: list[Target], config: NativeConfig,
+                     jobs: int = 1) -> tuple[NativePlan, dict[str, NativeResult]]:
+    """Plan and rewrite (in memory) until the driver refuses nothing new (``apply.native_rounds``)."""
+    from ..codemods.native.apply import native_rounds
+    from ..codemods.native.plan import build_plan
+
+    names = tuple(t.name for t in targets)
+    cache: dict[str, tuple[FilePlan, NativeResult]] = {}
+
+    def rewrite(plan: NativePlan) -> dict[str, NativeResult]:
+        todo = [(p, fp) for p, fp in sorted(plan.files.items())
+                if p in sources and not (p in cache and cache[p][0] == fp)]
+        work = [(sources[p], p, fp, names, config) for p, fp in todo]
+        if jobs > 1 and len(work) > 8:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                results = list(pool.map(_native_one, work, chunksize=max(1, len(work) // (jobs * 4))))
+        else:
+            results = [_native_one(w) for w in work]
+        for (p, fp), r in zip(todo, results):
+            cache[p] = (fp, r)
+        return {p: cache[p][1] for p in plan.files if p in cache}
+
+    plan, results, _ = native_rounds(lambda feedback: build_plan(analysis, targets, sources, feedback), rewrite)
+    return plan, dict(results)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +236,14 @@ def plan_native(result, config, targets: list[Target], jobs: int = 1) -> tuple[N
     would break, every change carries an error so nothing is written (a partial rewrite is worse).
     Shared by ``native`` and ``branches native``.
     """
+    plan, changes, broken, _ = _plan_native(result, config, targets, jobs)
+    return plan, changes, broken
+
+
+def _plan_native(result, config, targets: list[Target], jobs: int = 1):
+    """``plan_native`` and the rewrite of each planned file (path -> ``NativeResult``)."""
+    from ..codemods.native.base import NativeConfig
+
     sources: dict[str, str] = {}
     for f in result.files:
         if f.rel in result.summaries:
@@ -191,24 +253,26 @@ def plan_native(result, config, targets: list[Target], jobs: int = 1) -> tuple[N
                 pass
     native_config = NativeConfig(file_backend=getattr(config, "file_backend", "aiofiles"),
                                  boto3_client_scope=getattr(config, "boto3_client_scope", "lifespan"))
-    plan = build_plan(result.analysis, targets, sources)
-    changes = native_changes(plan, config.root, targets, native_config, jobs=jobs)
+    plan, results = native_rounds_on(result.analysis, sources, targets, native_config, jobs)
+    done = {p: (sources[p], r) for p, r in results.items()}
+    changes = native_changes(plan, config.root, targets, native_config, jobs=jobs, done=done)
     _drop_closed_client_notes(changes)
     broken = _check_imports(result, changes, sources)
     if broken:
         for change in changes:
             if change.changed:
                 change.error = "not written: the rewrite would break an import (see above)"
-    return plan, changes, broken
+    return plan, changes, broken, results
 
 
 def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs: Optional[int],
-               diff_context: int = 3, quiet: bool = False) -> int:
+               diff_context: int = 3, quiet: bool = False, progress: bool = True) -> int:
     """Scan, plan, rewrite every planned file, show diffs (or write), summarise. Returns the exit code."""
     from ..codemods.native.targets import select_targets
     from . import report
     from .app import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, _load, fail
     from .engine import scan as run_scan
+    from .progress import progress_factory
 
     root, config = _load(paths)
     names = [n.strip() for v in select or [] for n in v.split(",") if n.strip()]
@@ -219,12 +283,12 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
 
         raise fail(f"--select: unknown native target(s) {exc.args[0]} (known: {', '.join(target_names())})") from None
     try:
-        result = run_scan(paths, config, jobs=jobs)
+        result = run_scan(paths, config, jobs=jobs, progress=progress_factory(not progress))
     except InputError as exc:
         raise fail(str(exc)) from None
     if result.analysis is None:
         return EXIT_OK
-    plan, changes, broken = plan_native(result, config, targets, jobs or 1)
+    plan, changes, broken, results = _plan_native(result, config, targets, jobs or os.cpu_count() or 1)
     wanted = sorted({r for t in targets if t.name in plan.targets_used for r in t.requirements})
     if any(c.changed for c in changes):
         req = requirements_change(config.root, wanted)
@@ -260,12 +324,19 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
     review = [(c, f, why) for c in changes for f, why in c.review]
     errors = [c for c in changes if c.error]
     verb = "rewrote" if write else "would rewrite"
+    offloaded = [f for c in changed if c.rel in results for f in results[c.rel].offloaded]
+    kept = len(plan.stops)
     err.print(f"native: {verb} {len(changed)} file(s), {fixed} call(s) made native, "
-              f"{len(plan.async_functions)} function(s) made async, {len(review)} left for review"
+              f"{len(plan.async_functions)} function(s) made async, {len(review)} left for review, "
+              f"{len(offloaded)} call(s) offloaded to a thread, {kept} function(s) kept sync"
               + (f", {len(errors)} file(s) not rewritten" if errors else ""))
     for c, f, why in review:
         err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} "
                   f"{f.call or f.category}: {why}")
+    for f in offloaded:
+        err.print(f"  offloaded {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} {f.call}: "
+                  f"no native target; `{f.function.rpartition('.')[2]}` becomes async, the call runs in "
+                  "`asyncio.to_thread`")
     for stop in plan.stops:
         err.print(f"  stays sync {report.display_path(root, stop.path)}:{stop.line} {stop.function}: {stop.reason}")
     for line in broken:
@@ -274,9 +345,9 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
         err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
     for s in result.skipped:
         err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
-    if errors:
+    if any(c.failed for c in errors):  # reading or writing failed; refused files are left for review (exit 1)
         return EXIT_ERROR
-    if result.skipped or (changed and not write):
+    if errors or result.skipped or (changed and not write):
         return EXIT_FINDINGS
     return EXIT_FINDINGS if review or plan.stops else EXIT_OK
 
@@ -303,8 +374,9 @@ def _typer_signature():
         write: bool = typer.Option(False, "--write", help="Apply the changes (default: show a diff)."),
         select: Optional[list[str]] = typer.Option(None, "--select",
                                                    help="Only these native targets (redis, httpx, sleep, ...)."),
-        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: 1)."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: cores)."),
         diff_context: int = typer.Option(3, "--diff-context", min=0, help="Lines of context in diffs."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
     ) -> None:
         """Switch to async libraries (redis.asyncio, httpx, aiosqlite, AsyncSession...) with async/await
         carried through every caller.
@@ -312,7 +384,7 @@ def _typer_signature():
         Dry run by default (a unified diff per file, requirements included); `--write` applies the changes.
         Exit codes: 0 nothing left to do, 1 changes shown or items left for review, 2 errors.
         """
-        raise typer.Exit(run_native(paths or [Path(".")], write, select, jobs, diff_context))
+        raise typer.Exit(run_native(paths or [Path(".")], write, select, jobs, diff_context, progress=not quiet))
 
     return native
 

@@ -82,7 +82,8 @@ def test_idempotent(case: Path) -> None:
     _, after = _read(case)
     plan, out, _ = _run(after, case)
     assert out == after
-    assert not any(fp.convert or fp.make_async or fp.await_calls or fp.unoffload for fp in plan.files.values())
+    assert not any(fp.convert or fp.make_async or fp.await_calls or fp.unoffload or fp.offload
+                   for fp in plan.files.values())
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
@@ -95,3 +96,22 @@ def test_review_reasons(case: Path) -> None:
         assert any(want in got for got in reviews), f"no review matching {want!r} in {reviews}"
     for got in reviews:
         assert any(want in got for want in expected), f"unexpected review {got!r}"
+
+
+def test_dependency_generator_converted_by_target_is_not_reported_kept_sync() -> None:
+    """The SQLAlchemy target turns a session dependency into an async generator: the plan must agree."""
+    case = GOLDEN / "sqlalchemy_dependency_generator"
+    plan, out, reviews = _run({"app.py": (case / "before.py").read_text()})
+    assert out["app.py"] == (case / "after.py").read_text()
+    assert "app.get_session" in plan.target_async
+    assert not any(s.function == "app.get_session" for s in plan.stops)
+    assert not any("get_session" in r and "stays sync" in r for r in reviews), reviews
+
+
+def test_offloaded_sites_are_planned_and_counted() -> None:
+    case = GOLDEN / "still_blocking_offloaded"
+    plan, _, _ = _run({"app.py": (case / "before.py").read_text()})
+    offload = [f.call for fp in plan.files.values() for f in fp.offload]
+    assert offload == ["socket.create_connection", "app.probe"]
+    _, results = native_project({"app.py": (case / "before.py").read_text()})
+    assert not any("still blocking" in why for _, (_, _, review) in results.items() for _, why in review)

@@ -15,7 +15,8 @@ compile leaves the file unchanged (everything reported). The function is pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
@@ -23,42 +24,80 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from .. import offload_build as build
 from ..analysis import Finding
 from ..imports import add_asyncio_import, asyncio_names
-from ..offload_placement import WITH_BLOCK, needs_parens, refusal
+from ..offload import _map_calls, _Planner, _Target
+from ..offload_placement import WITH_BLOCK, lambda_hazard, needs_parens, refusal
 from .base import NativeConfig, Refusal, Target, TargetContext, awaited
-from .plan import FilePlan, Pos
+from .plan import Feedback, FilePlan, NativePlan, Pos
 
 Review = list[tuple[Finding, str]]
 _OFFLOADERS = {"to_thread": 0, "run_sync": 0, "run_in_threadpool": 0}
 _SYNC_DEF_REASONS = ("inside a nested sync def", "inside a comprehension in a sync function")
 
 
+@dataclass
+class NativeResult:
+    """One file's rewrite: the new source, what it fixed, what it left, and what the next plan must know."""
+
+    code: str
+    fixed: list[Finding] = field(default_factory=list)  # blocking calls made native
+    review: Review = field(default_factory=list)
+    offloaded: list[Finding] = field(default_factory=list)  # blocking calls put in ``asyncio.to_thread``
+    # planned sites left as they are (target refusal, illegal await / to_thread): (path, line, col) -> reason
+    refused: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    target_async: set[tuple[int, str]] = field(default_factory=set)  # (line, name): made async by a target
+
+
 def native_source(source: str, path: str, file_plan: FilePlan, targets: Sequence[Target],
                   config: NativeConfig | None = None) -> tuple[str, list[Finding], Review]:
     """``source`` rewritten by ``file_plan``: (new source, findings fixed, [(finding, reason)] for review)."""
+    r = native_file(source, path, file_plan, targets, config)
+    return r.code, r.fixed, r.review
+
+
+def native_file(source: str, path: str, file_plan: FilePlan, targets: Sequence[Target],
+                config: NativeConfig | None = None) -> NativeResult:
+    """``source`` rewritten by ``file_plan``, with the driver's feedback for the next plan."""
     config = config or NativeConfig()
-    planned = [f for f, _ in file_plan.convert] + [f for kind, f, _ in file_plan.unoffload.values() if f is not None]
+    result = _native_file(source, path, file_plan, targets, config)
+    reasons = {id(f): why for f, why in result.review}
+    done = {id(f) for f in result.fixed} | {id(f) for f in result.offloaded}
+    for f in [f for f, _ in file_plan.convert] + file_plan.offload:
+        if id(f) not in done:
+            result.refused.setdefault((f.path, f.line, f.col), reasons.get(id(f), "left as it is by the driver"))
+    return result
+
+
+def _native_file(source: str, path: str, file_plan: FilePlan, targets: Sequence[Target],
+                 config: NativeConfig) -> NativeResult:
+    planned = [f for f, _ in file_plan.convert] + [f for kind, f, _ in file_plan.unoffload.values() if f is not None] \
+        + file_plan.offload
     review: Review = list(file_plan.review)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        return source, [], review + [(f, f"source is not parseable by libcst: {exc.message}") for f in planned]
+        return NativeResult(source, [], review + [(f, f"source is not parseable by libcst: {exc.message}")
+                                                  for f in planned])
     if module.code != source:
-        return source, [], review + [(f, "libcst does not round-trip this file byte for byte") for f in planned]
+        return NativeResult(source, [], review + [(f, "libcst does not round-trip this file byte for byte")
+                                                  for f in planned])
     error = compile_error(source)
     if error:
-        return source, [], review + [(f, f"source does not compile: {error}") for f in planned]
+        return NativeResult(source, [], review + [(f, f"source does not compile: {error}") for f in planned])
     try:
-        code, fixed, more = _rewrite(module, path, file_plan, targets, config)
+        result = _rewrite(module, path, file_plan, targets, config)
     except Exception as exc:  # noqa: BLE001 - a bug in the rewrite must never corrupt the user's file
-        return source, [], review + [(f, f"internal error in the native rewrite: {exc!r}") for f in planned]
-    review += more
-    if code != source:
-        error = compile_error(code)
+        return NativeResult(source, [], review + [(f, f"internal error in the native rewrite: {exc!r}")
+                                                  for f in planned])
+    result.review[:0] = review
+    if result.code != source:
+        error = compile_error(result.code)
         if error:
-            return source, [], review + [(f, f"rewrite did not compile: {error}") for f in fixed]
-    return code, fixed, review
+            return NativeResult(source, [], result.review + [(f, f"rewrite did not compile: {error}")
+                                                             for f in result.fixed + result.offloaded])
+    return result
 
 
 def compile_error(code: str) -> str:
@@ -113,14 +152,103 @@ def _rewrite(module: cst.Module, path: str, fp: FilePlan, targets: Sequence[Targ
     missing = [f for f, _ in fp.convert if _call_at(by_pos, _pos(f)) is None]
     review += [(f, f"no call found at {f.line}:{f.col}-{f.end_line}:{f.end_col}; the file changed since the scan?")
                for f in missing]
-    transformer = _Transformer(fp, by_pos, by_name, ctx, make_async, parent, synthetic_parent)
+    offload, refused = _plan_offload(fp.offload, positions, parent, make_async)
+    review += [(fp.offload[i], f"not offloaded: {why}") for i, why in sorted(refused.items())]
+    transformer = _Transformer(fp, by_pos, by_name, ctx, make_async, parent, synthetic_parent, offload)
     new = module.visit(transformer)
     review += transformer.review
-    for name in sorted(transformer.used, key=lambda n: [t.name for t in targets].index(n)):
+    order = [t.name for t in targets]
+    for name in sorted(transformer.used | (fp.module_targets & set(by_name)), key=order.index):
         new = by_name[name].rewrite_module(new, ctx)
     new = _imports(new, ctx, fp.module.split(".", 1)[0])
-    return new.code, transformer.fixed, review + [(f or _line_finding(path, line, fp), why)
-                                                 for f, line, why in ctx.review]
+    code = new.code
+    result = NativeResult(code, transformer.fixed, review + [(f or _line_finding(path, line, fp), why)
+                                                            for f, line, why in ctx.review],
+                          offloaded=transformer.offloaded_fixed)
+    if code != module.code:
+        result.target_async = _made_async(module, positions, new, set(fp.make_async))
+    return result
+
+
+def _plan_offload(findings: list[Finding], positions: Mapping[cst.CSTNode, CodeRange], parent,
+                  make_async: set[cst.FunctionDef]) -> tuple[dict[cst.Call, _Target], dict[int, str]]:
+    """The offload codemod's per-call planner over the plan's unhandled blocking calls.
+
+    Its placement checks see the functions that become async as ``async def`` (a proxy node stands for
+    each), so ``await`` is legal in them; a ``with`` item is refused (its ``__exit__`` would run on the loop),
+    there are no block extractions (sync helpers): native awaits in place.
+    """
+    if not findings:
+        return {}, {}
+    proxies: dict[cst.FunctionDef, cst.FunctionDef] = {}
+    originals: dict[cst.CSTNode, cst.CSTNode] = {}
+
+    def offload_parent(node: cst.CSTNode) -> cst.CSTNode | None:
+        up = parent(originals.get(node, node))
+        if isinstance(up, cst.FunctionDef) and up in make_async:
+            proxy = proxies.get(up)
+            if proxy is None:
+                proxy = proxies[up] = up.with_changes(asynchronous=cst.Asynchronous())
+                originals[proxy] = up
+            return proxy
+        return up
+
+    reasons: dict[int, str] = {}
+    calls = _map_calls(findings, positions, reasons)
+    planner = _Planner(findings, calls, offload_parent, {})
+    roots = planner.plan()
+    reasons.update(planner.reasons)
+    return {t.node: t for t in roots}, reasons
+
+
+def _def_paths(module: cst.Module) -> dict[tuple[tuple[str, int], ...], cst.FunctionDef]:
+    """Every function of ``module`` by its nesting path (class and def names with their rank among siblings)."""
+    out: dict[tuple[tuple[str, int], ...], cst.FunctionDef] = {}
+
+    class Walk(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.stack: list[tuple[str, int]] = []
+            self.counts: list[dict[str, int]] = [{}]
+
+        def _push(self, name: str) -> None:
+            counts = self.counts[-1]
+            counts[name] = counts.get(name, 0) + 1
+            self.stack.append((name, counts[name]))
+            self.counts.append({})
+
+        def _pop(self) -> None:
+            self.stack.pop()
+            self.counts.pop()
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self._push("class " + node.name.value)
+
+        def leave_ClassDef(self, node: cst.ClassDef) -> None:
+            self._pop()
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self._push(node.name.value)
+            out[tuple(self.stack)] = node
+
+        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self._pop()
+
+    module.visit(Walk())
+    return out
+
+
+def _made_async(before: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], after: cst.Module,
+                planned: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """(line, name) of the sync functions of ``before`` that are async in ``after`` without the plan asking."""
+    new = _def_paths(after)
+    out = set()
+    for path, fn in _def_paths(before).items():
+        other = new.get(path)
+        if fn.asynchronous is None and other is not None and other.asynchronous is not None:
+            key = (positions[fn.name].start.line, fn.name.value)
+            if key not in planned:
+                out.add(key)
+    return out
 
 
 def _line_finding(path: str, line: int, fp: FilePlan) -> Finding:
@@ -135,9 +263,12 @@ class _Transformer(cst.CSTTransformer):
     """The per-node rewrites of the plan (see the module docstring)."""
 
     def __init__(self, fp: FilePlan, by_pos: dict[Pos, list[cst.CSTNode]], targets: dict[str, Target],
-                 ctx: TargetContext, make_async: set[cst.FunctionDef], parent, synthetic_parent) -> None:
+                 ctx: TargetContext, make_async: set[cst.FunctionDef], parent, synthetic_parent,
+                 offload: dict[cst.Call, _Target] | None = None) -> None:
         super().__init__()
         self.fp = fp
+        self.offload = offload or {}
+        self.offloaded_fixed: list[Finding] = []
         self.targets = targets
         self.ctx = ctx
         self.make_async = make_async
@@ -253,7 +384,29 @@ class _Transformer(cst.CSTTransformer):
                                     f"cannot await the call here ({reason}); the function it calls becomes async"))
                 return updated_node
             return self._place(awaited(updated_node), original_node)
+        target = self.offload.get(original_node)
+        if target is not None:
+            return self._offload(original_node, updated_node, target)
         return updated_node
+
+    def _offload(self, original: cst.Call, updated: cst.Call, target: _Target) -> cst.BaseExpression:
+        """``f(x)`` -> ``await asyncio.to_thread(f, x)`` (the offload codemod's node builders)."""
+        findings = [self.fp.offload[i] for i in target.all_findings()]
+        if target.lazy:
+            hazard = lambda_hazard(updated)  # a call inside it was made native (awaited) by this rewrite
+            if hazard is not None:
+                self.review += [(f, f"not offloaded: {hazard}") for f in findings]
+                return updated
+        self.ctx.add_import("asyncio")
+        asyncio_ref = cst.Name("asyncio")
+        if target.sleep:
+            call = build.sleep(cst.Attribute(asyncio_ref, cst.Name("sleep")), updated)
+        elif target.lazy:
+            call = build.lazy(cst.Attribute(asyncio_ref, cst.Name("to_thread")), updated)
+        else:
+            call = build.plain(cst.Attribute(asyncio_ref, cst.Name("to_thread")), updated)
+        self.offloaded_fixed += findings
+        return build.awaited(call, updated, needs_parens(original, self.parent))
 
     def _convert(self, original: cst.Call, updated: cst.Call, finding: Finding, name: str,
                  check: bool) -> cst.BaseExpression:
@@ -532,11 +685,60 @@ def native_project(sources: dict[str, str], targets: Sequence[Target] | None = N
         summaries.append(summarize(source, name, path, package))
     analysis = Analysis(summaries, Catalog())
     analysis.findings()
-    plan = build_plan(analysis, targets, sources)
-    out = {}
-    for path, fp in plan.files.items():
-        out[path] = native_source(sources[path], path, fp, targets, config)
-    return plan, out
+    cache: dict[str, tuple[FilePlan, NativeResult]] = {}
+
+    def rewrite(plan: NativePlan) -> dict[str, NativeResult]:
+        return {path: _cached(cache, path, fp, lambda fp=fp, path=path: native_file(sources[path], path, fp,
+                                                                                    targets, config))
+                for path, fp in plan.files.items()}
+
+    plan, results, _ = native_rounds(lambda feedback: build_plan(analysis, targets, sources, feedback), rewrite)
+    return plan, {path: (r.code, r.fixed, r.review) for path, r in results.items()}
 
 
-__all__ = ["compile_error", "native_project", "native_source"]
+def _cached(cache: dict[str, tuple[FilePlan, NativeResult]], path: str, fp: FilePlan,
+            run: Callable[[], NativeResult]) -> NativeResult:
+    hit = cache.get(path)
+    if hit is not None and hit[0] == fp:
+        return hit[1]
+    result = run()
+    cache[path] = (fp, result)
+    return result
+
+
+MAX_ROUNDS = 8
+
+
+def native_rounds(make_plan: Callable[[Feedback], NativePlan],
+                  rewrite: Callable[[NativePlan], Mapping[str, NativeResult]],
+                  max_rounds: int = MAX_ROUNDS) -> tuple[NativePlan, Mapping[str, NativeResult], Feedback]:
+    """Plan, rewrite, and plan again with what the rewrite refused, until nothing new is refused.
+
+    A site a target refuses (or where ``await`` / ``to_thread`` cannot go) must not make its function
+    async, and a function that becomes async anyway must not keep it on the loop: the planner pins it.
+    Refusals only grow, so this converges; ``rewrite`` should reuse results for unchanged file plans.
+    Returns the last plan, its rewrite, and the feedback it was built from.
+    """
+    feedback = Feedback()
+    plan = make_plan(feedback)
+    results = rewrite(plan)
+    for _ in range(max_rounds - 1):
+        grew = False
+        for path, r in results.items():
+            for key, why in r.refused.items():
+                if key not in feedback.refused:
+                    feedback.refused[key] = why
+                    grew = True
+            for line, name in r.target_async:
+                if (path, line, name) not in feedback.target_async:
+                    feedback.target_async.add((path, line, name))
+                    grew = True
+        if not grew:
+            break
+        plan = make_plan(feedback)
+        results = rewrite(plan)
+    return plan, results, feedback
+
+
+__all__ = ["MAX_ROUNDS", "NativeResult", "compile_error", "native_file", "native_project", "native_rounds",
+           "native_source"]

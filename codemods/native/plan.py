@@ -16,7 +16,16 @@ The decision, solved to a fixed point so one run converges:
    ``await`` is illegal): they are *pinned*. A function called by a pinned one is pinned too
    (it must stay sync for that caller); a pinned function's sites are not converted.
 4. calls to functions that become async get ``await`` (in async callers); ``to_thread(f, x)`` of such
-   a function, or of a handled API, becomes ``await f(x)`` / the native call.
+   a function, or of a handled API, becomes ``await f(x)`` / the native call;
+5. "native where possible, offload the rest": a blocking call no target handles, inside a function that
+   becomes async (a catalog API, or a call to a blocking project function that stays sync), is planned for
+   ``await asyncio.to_thread(...)`` (the offload codemod's own planner and node builders, run by the driver),
+   so making the function async never moves blocking work onto the loop;
+6. the driver's outcome feeds back (``Feedback``, see ``apply.native_rounds``): a handled site its target
+   refused, or an unhandled one that cannot be offloaded where it stands, does not make its function async,
+   and a function that would become async anyway while holding such a site stays sync (pinned, with the
+   reason): it would run that call on the loop. Functions a target turned async on its own (SQLAlchemy's
+   session dependencies) are not reported as kept sync.
 
 Everything is decided per function, callee-first; nothing here reads files or prints.
 """
@@ -56,6 +65,21 @@ class Stop:
 
 
 @dataclass
+class Feedback:
+    """What the driver learnt from rewriting a plan's files, for the next plan (see ``apply.native_rounds``).
+
+    ``refused``: (path, line, col) of a planned site the driver left as it is (a target's ``Refusal``, an
+    illegal ``await`` or ``to_thread`` position) -> the reason. ``target_async``: (path, line of ``def``, name)
+    of sync functions a target's ``rewrite_module`` made async itself.
+    """
+
+    refused: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    target_async: set[tuple[str, int, str]] = field(default_factory=set)
+    # sites the planner itself holds back (an object they use must stay sync): (path, line, col) -> reason
+    held: dict[tuple[str, int, int], str] = field(default_factory=dict)
+
+
+@dataclass
 class FilePlan:
     path: str
     module: str
@@ -69,10 +93,16 @@ class FilePlan:
     # ("function", None, "") to call and await it, ("api", finding, target) to convert the API natively
     unoffload: dict[Pos, tuple[str, Finding | None, str]] = field(default_factory=dict)
     review: list[tuple[Finding, str]] = field(default_factory=list)
+    # blocking calls no target handles, in functions that become async: ``await asyncio.to_thread(...)``
+    offload: list[Finding] = field(default_factory=list)
+    # targets whose ``rewrite_module`` must run here even without a converted call: this module defines an
+    # object (engine, client) whose uses elsewhere are converted
+    module_targets: set[str] = field(default_factory=set)
 
     @property
     def empty(self) -> bool:
-        return not (self.convert or self.make_async or self.await_calls or self.unoffload or self.review)
+        return not (self.convert or self.make_async or self.await_calls or self.unoffload or self.review
+                    or self.offload or self.module_targets)
 
 
 @dataclass
@@ -81,6 +111,8 @@ class NativePlan:
     async_functions: set[str] = field(default_factory=set)  # sync functions that become async
     stops: list[Stop] = field(default_factory=list)
     targets_used: set[str] = field(default_factory=set)
+    # sync functions a target's module rewrite makes async itself (dependency generators): not stops
+    target_async: set[str] = field(default_factory=set)
 
     def file(self, path: str) -> FilePlan | None:
         return self.files.get(path)
@@ -252,13 +284,21 @@ def _short(qualname: str) -> str:
 
 
 class Planner:
-    def __init__(self, analysis: Analysis, targets: Sequence[Target], sources: Mapping[str, str] | None = None):
+    def __init__(self, analysis: Analysis, targets: Sequence[Target], sources: Mapping[str, str] | None = None,
+                 feedback: Feedback | None = None):
         self.analysis = analysis
         self.project = analysis.project
         self.targets = list(targets)
         self.sources = sources or {}
+        self.feedback = feedback or Feedback()
         self.plan = NativePlan()
         self.handled: dict[str, list[tuple[Finding, str]]] = {}  # function -> its convertible direct findings
+        # function -> handled findings its target refused last round: (finding, target, reason)
+        self.refused: dict[str, list[tuple[Finding, str, str]]] = {}
+        self.target_async: set[str] = set()  # functions a target's module rewrite makes async itself
+        self._direct: dict[str, list[Finding]] = {}
+        # converted sites found unsafe after the fact (a definition they need stays sync): plan again
+        self.extra_refused: dict[tuple[str, int, int], str] = {}
         self.pinned: dict[str, str] = {}
         self.callers: dict[str, list[tuple[str, CallSite]]] = {}
         self.offloaded: dict[str, list[tuple[str, CallSite]]] = {}  # callee -> offloaded call sites
@@ -275,20 +315,34 @@ class Planner:
 
     def _direct_findings(self, fn: FunctionSummary) -> list[Finding]:
         """The blocking calls made by ``fn`` itself (chained calls merged), suppressions honoured."""
+        cached = self._direct.get(fn.qualname)
+        if cached is not None:
+            return cached
         saved = len(self.analysis.suppressed)
         try:
             found = self.analysis._findings_in(fn)
         finally:
             del self.analysis.suppressed[saved:]
-        return [f for f in found if f.kind == "direct"]
+        out = self._direct[fn.qualname] = [f for f in found if f.kind == "direct"]
+        return out
 
     def _collect(self) -> None:
+        refused = self.feedback.refused
+        made_async = self.feedback.target_async
         for q, fn in self.project.functions.items():
+            path = self.project.function_module[q].path
+            if not fn.is_async and (path, fn.line, fn.name) in made_async:
+                self.target_async.add(q)
             handled = []
             for f in self._direct_findings(fn):
                 name = self._target_for(f)
-                if name:
+                if not name:
+                    continue
+                why = refused.get((f.path, f.line, f.col)) or self.feedback.held.get((f.path, f.line, f.col))
+                if why is None:
                     handled.append((f, name))
+                else:
+                    self.refused.setdefault(q, []).append((f, name, why))
             if handled:
                 self.handled[q] = handled
             for s in self.analysis.classify(fn):
@@ -304,7 +358,7 @@ class Planner:
             for r in references(source):
                 refs.setdefault(r.name, []).append((path, r))
         for q, fn in self.project.functions.items():
-            if fn.is_async:
+            if fn.is_async or q in self.target_async:
                 continue
             reason = ""
             if fn.name in ("__enter__", "__exit__"):
@@ -328,12 +382,13 @@ class Planner:
     def _becoming_async(self) -> set[str]:
         """Sync functions that hold a converted site or call one becoming async, pins excluded."""
         fns = self.project.functions
-        todo = [q for q in self.handled if not fns[q].is_async and q not in self.pinned]
+        todo = [q for q in self.handled if not fns[q].is_async and q not in self.pinned and q not in self.target_async]
         out = set(todo)
         while todo:
             callee = todo.pop()
             for caller, _ in self.callers.get(callee, ()):
-                if caller not in out and not fns[caller].is_async and caller not in self.pinned:
+                if caller not in out and not fns[caller].is_async and caller not in self.pinned \
+                        and caller not in self.target_async:
                     out.add(caller)
                     todo.append(caller)
         return out
@@ -344,8 +399,11 @@ class Planner:
             becoming = self._becoming_async()
             new: dict[str, str] = {}
             for callee in becoming:
+                why = self._stays_on_loop(callee, becoming)
+                if why:
+                    new.setdefault(callee, why)
                 for caller, site in self.callers.get(callee, ()):
-                    if fns[caller].is_async or caller in becoming:
+                    if fns[caller].is_async or caller in becoming or caller in self.target_async:
                         continue
                     why = self.pinned.get(caller, "")
                     new.setdefault(callee, f"called by `{_short(caller)}` (line {site.line}), which stays sync"
@@ -359,6 +417,50 @@ class Planner:
             if not new:
                 return becoming
             self.pinned.update(new)
+
+    def _stays_on_loop(self, q: str, becoming: set[str]) -> str:
+        """Why ``q`` must stay sync: a blocking call in it could be neither converted nor offloaded ("" if none)."""
+        for f, _name, why in self.refused.get(q, ()):
+            return (f"`{f.call}` (line {f.line}) is left sync ({why}): it would block the event loop "
+                    f"once `{_short(q)}` is async")
+        refused = self.feedback.refused
+        for f, why in self._offload_sites(q, becoming):
+            if not why:
+                why = refused.get((f.path, f.line, f.col), "")
+            if why:
+                call = _short(f.call) if f.kind == "interprocedural" else f.call
+                return (f"`{call}` (line {f.line}) has no native target and cannot be offloaded there ({why}): "
+                        f"it would block the event loop once `{_short(q)}` is async")
+        return ""
+
+    def _offload_sites(self, q: str, becoming: set[str]) -> list[tuple[Finding, str]]:
+        """The blocking calls of ``q`` that no target converts, each with why it cannot be offloaded ("" if it can).
+
+        Catalog APIs without a target, and calls to blocking project functions that stay sync. Only
+        meaningful once ``q`` becomes async (the sites then get ``await asyncio.to_thread(...)``).
+        """
+        fn = self.project.functions[q]
+        module = self.project.function_module[q]
+        out: list[tuple[Finding, str]] = []
+        for f in self._direct_findings(fn):
+            if self._target_for(f) or f.code == "AM280":
+                continue  # converted (or refused: pinned); AM280 is not a blocking call
+            out.append((f, ""))
+        for s in self.analysis.classify(fn):
+            t = s.target
+            if t is None or s.site.offloaded or s.site.awaited or t in becoming or t not in self.analysis.blocking:
+                continue
+            code = self.analysis.blocking[t][0]
+            f = Finding(module.path, s.site.line, s.site.col, s.site.end_line, s.site.end_col, code, t, q,
+                        f"`{_short(t)}` stays sync and blocks", kind="interprocedural")
+            why = ""
+            callee = self.project.functions.get(t)
+            if callee is not None and callee.kind == "property":
+                why = f"reads the blocking property `{_short(t)}`"
+            elif callee is not None and callee.is_generator:
+                why = f"calls the sync generator `{_short(t)}`: its body runs where it is iterated, on the loop"
+            out.append((f, why))
+        return out
 
     def _lambda_group(self, caller: str, site: CallSite) -> list[CallSite]:
         """The offloaded sites run by the same ``to_thread(lambda: ...)`` as ``site`` ([site] for ``to_thread(f)``)."""
@@ -435,8 +537,11 @@ class Planner:
             if q not in has_callers and not fn.name.startswith("_") and "<locals>" not in q:
                 self._review(q, fn.line, 0, f"public API: `{_short(q)}` becomes async; callers outside the "
                                             "scanned paths are not updated")
+        self.plan.target_async = set(self.target_async)
         for q, handled in self.handled.items():
             fn = fns[q]
+            if q in self.target_async:
+                continue  # the target's module rewrite converts the function and its calls itself
             if fn.is_async or q in becoming:
                 fp = self._file(q)
                 for f, name in handled:
@@ -446,6 +551,18 @@ class Planner:
                 why = self.pinned.get(q, "")
                 for f, name in handled:
                     self._file(q).review.append((f, f"not converted: `{_short(q)}` stays sync: {why}"))
+        for q, refused in self.refused.items():
+            fn = fns[q]
+            if q in self.target_async:
+                continue
+            for f, name, why in refused:
+                if fn.is_async and (f.path, f.line, f.col) not in self.feedback.held:
+                    self._file(q).convert.append((f, name))  # refused again by the driver, with its reason
+                    self.plan.targets_used.add(name)
+                elif fn.is_async:
+                    self._file(q).review.append((f, f"not converted: {why}"))
+                else:
+                    self._file(q).review.append((f, f"{why} (`{_short(q)}` stays sync)"))
         for q, why in sorted(self.pinned.items()):
             fn = fns[q]
             if q in self.handled or any(c in becoming for c in self._callees(q)) or q in self.analysis.blocking \
@@ -468,9 +585,11 @@ class Planner:
                         finding = self._offloaded_finding(fn, s.site, s.offloaded_match)
                         self._file(q).unoffload[_pos(s.site)] = ("api", finding, name)
                         self.plan.targets_used.add(name)
-        self._still_blocking(becoming)
+        self._plan_offloads(becoming)
+        self._definitions(becoming)
         for fp in self.plan.files.values():
             fp.review.sort(key=lambda item: (item[0].line, item[0].col))
+            fp.offload.sort(key=lambda f: (f.line, f.col))
         self.plan.files = {p: fp for p, fp in sorted(self.plan.files.items()) if not fp.empty}
         return self.plan
 
@@ -478,30 +597,171 @@ class Planner:
         return [s.target for s in self.analysis.classify(self.project.functions[q])
                 if s.target is not None and not s.site.offloaded]
 
-    def _still_blocking(self, becoming: set[str]) -> None:
-        """Blocking calls no target converts, in functions that become async: they now run on the loop."""
-        converted = {(f.path, f.line, f.col) for fp in self.plan.files.values() for f, _ in fp.convert}
-        for q in sorted(becoming):
-            fn = self.project.functions[q]
-            for f in self._direct_findings(fn):
-                if (f.path, f.line, f.col) not in converted:
-                    self._file(q).review.append((f, f"still blocking: `{_short(q)}` becomes async and no native "
-                                                    f"target handles `{f.call}`; offload it"))
-            for s in self.analysis.classify(fn):
-                t = s.target
-                if t is None or s.site.offloaded or s.site.awaited or t in becoming:
+    # ----- objects defined in one module, converted where they are used ------------------------------
+    def _definitions(self, becoming: set[str]) -> None:
+        """Modules defining an object (engine, client) whose uses elsewhere are converted: their target's
+        module rewrite must run there too. When some use of the object stays sync, the definition must stay
+        sync: the converted uses are refused instead (``self.extra_refused``, planned again)."""
+        defs: dict[tuple[str, str], list[tuple[Finding, str]]] = {}
+        for fp in self.plan.files.values():
+            for f, name in fp.convert:
+                fn = self.project.functions.get(f.function)
+                if fn is None or not (fn.is_async or f.function in becoming):
                     continue
-                if t in self.analysis.blocking:
-                    code = self.analysis.blocking[t][0]
-                    self._review(q, s.site.line, s.site.col,
-                                 f"still blocking: `{_short(q)}` becomes async and calls `{_short(t)}`, which "
-                                 f"stays sync ({self.pinned.get(t, 'no native target for its blocking calls')})",
-                                 code=code, call=t)
+                roots: set[tuple[str, str]] = set()
+                for site in fn.calls:
+                    if (site.line, site.col) == (f.line, f.col):
+                        self._roots(site.callee, roots, 0)
+                for mod, obj in roots:
+                    if self.project.modules[mod].path != fp.path:
+                        defs.setdefault((mod, obj), []).append((f, name))
+        for (mod, obj), sites in sorted(defs.items(), key=lambda kv: kv[0]):
+            module = self.project.modules[mod]
+            own = self.plan.files.get(module.path)
+            names = {name for _, name in sites}
+            if own is not None and names <= {name for _, name in own.convert}:
+                continue  # the target rewrites that module anyway
+            stranded = self._sync_use(mod, obj, becoming)
+            if stranded:
+                for f, name in sites:
+                    self.extra_refused[(f.path, f.line, f.col)] = (
+                        f"`{obj}` ({module.path}) is also used by code that stays sync ({stranded}): its "
+                        f"definition stays sync, so its uses cannot be converted")
+                continue
+            fp = self.plan.files.get(module.path)
+            if fp is None:
+                fp = self.plan.files[module.path] = FilePlan(module.path, module.name)
+            fp.module_targets |= names
+            self.plan.targets_used |= names
+
+    def _definition(self, sv: tuple, depth: int) -> tuple[str, str] | None:
+        """(module, name) of the module-level object created by a call that ``("g", q)`` names."""
+        if depth > 12 or len(sv) < 2 or not isinstance(sv[1], str):
+            return None
+        mod, rest = self.project.split_module(sv[1])
+        if mod is None or len(rest) != 1:
+            return None
+        value = mod.globals.get(rest[0])
+        if not isinstance(value, tuple) or not value:
+            return None
+        if value[0] == "g":
+            return self._definition(value, depth + 1)
+        return (mod.name, rest[0]) if value[0] == "call" else None
+
+    def _roots(self, sv, out: set[tuple[str, str]], depth: int) -> None:
+        """Module-level objects the call ``sv`` is made on: ``engine.connect()``, ``client.get()``, a session
+        ``Session(engine)`` / ``SessionLocal()`` (entered or not), through method chains."""
+        if not isinstance(sv, tuple) or len(sv) < 2 or sv[0] != "attr" or depth > 12:
+            return
+        receiver = sv[1]
+        if isinstance(receiver, tuple) and receiver and receiver[0] == "enter" and len(receiver) > 1:
+            receiver = receiver[1]
+        if not isinstance(receiver, tuple) or len(receiver) < 2:
+            return
+        if receiver[0] == "g":
+            found = self._definition(receiver, 0)
+            if found is not None:
+                out.add(found)
+        elif receiver[0] == "call":
+            inner = receiver[1]
+            if isinstance(inner, tuple) and inner and inner[0] == "attr":
+                self._roots(inner, out, depth + 1)  # a chain: s.exec(q).all()
+            for sv2 in (inner, receiver[4] if len(receiver) > 4 else None):
+                if isinstance(sv2, tuple) and sv2 and sv2[0] == "g":
+                    found = self._definition(sv2, 0)
+                    if found is not None:
+                        out.add(found)
+
+    def _sync_use(self, mod: str, obj: str, becoming: set[str]) -> str:
+        """Where ``mod.obj`` is used outside a function that is async after the rewrite ("" when nowhere)."""
+        target = f"{mod}.{obj}"
+        for module in self.project.modules.values():
+            names = {obj} if module.name == mod else set()
+            modules = set()
+            for g, value in module.globals.items():
+                if isinstance(value, tuple) and len(value) > 1 and value[0] == "g":
+                    if value[1] == target:
+                        names.add(g)
+                    elif value[1] == mod:
+                        modules.add(g)
+            if not names and not modules:
+                continue
+            source = self.sources.get(module.path)
+            if source is None:
+                return f"{module.path}: source not read"
+            for line, fn_line, fn_name in _uses(source, names, modules, obj):
+                if not self._async_after(module, fn_line, fn_name, becoming):
+                    return f"{module.path}:{line}" + (f" in `{fn_name}`" if fn_name else "")
+        return ""
+
+    def _async_after(self, module, fn_line: int, fn_name: str, becoming: set[str]) -> bool:
+        if not fn_line:
+            return False
+        for q, f in module.functions.items():
+            if f.line == fn_line and f.name == fn_name:
+                return f.is_async or q in becoming or q in self.target_async
+        return False
+
+    def _plan_offloads(self, becoming: set[str]) -> None:
+        """Blocking calls no target converts, in functions that become async: ``await asyncio.to_thread(...)``."""
+        for q in sorted(becoming):
+            fp = self._file(q)
+            for f, why in self._offload_sites(q, becoming):
+                if not why:
+                    fp.offload.append(f)
+            for f in self._direct_findings(self.project.functions[q]):
+                if f.code == "AM280":
+                    fp.review.append((f, f"`{_short(q)}` becomes async: use `asyncio.get_running_loop()` here"))
 
 
-def build_plan(analysis: Analysis, targets: Sequence[Target], sources: Mapping[str, str] | None = None) -> NativePlan:
-    """The native plan of a whole scan (``analysis.findings()`` must have run)."""
-    return Planner(analysis, targets, sources).build()
+def build_plan(analysis: Analysis, targets: Sequence[Target], sources: Mapping[str, str] | None = None,
+               feedback: Feedback | None = None) -> NativePlan:
+    """The native plan of a whole scan (``analysis.findings()`` must have run); ``feedback``: what the
+    driver refused or did on its own when it rewrote the previous plan (see ``apply.native_rounds``)."""
+    feedback = feedback or Feedback()
+    for _ in range(8):
+        planner = Planner(analysis, targets, sources, feedback)
+        plan = planner.build()
+        extra = {k: v for k, v in planner.extra_refused.items() if k not in feedback.held}
+        if not extra:
+            return plan
+        feedback = Feedback(dict(feedback.refused), set(feedback.target_async), {**feedback.held, **extra})
+    return plan
 
 
-__all__ = ["FilePlan", "NativePlan", "Planner", "Reference", "Stop", "build_plan", "is_route", "references"]
+def _uses(source: str, names: set[str], modules: set[str], attr: str) -> list[tuple[int, int, str]]:
+    """Loads of ``names`` (or of ``m.attr`` for ``m`` in ``modules``): (line, line of the enclosing ``def``, its
+    name); (line, 0, "") at module level, in a class body, a decorator, a default or inside a lambda."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return [(0, 0, "")]
+    out: list[tuple[int, int, str]] = []
+
+    def hit(node: ast.AST, fn: tuple[int, str]) -> None:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names:
+            out.append((node.lineno, fn[0], fn[1]))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr == attr \
+                and isinstance(node.value, ast.Name) and node.value.id in modules:
+            out.append((node.lineno, fn[0], fn[1]))
+
+    def walk(node: ast.AST, fn: tuple[int, str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                outside = child.decorator_list + child.args.defaults + [d for d in child.args.kw_defaults if d]
+                for expr in outside:
+                    hit(expr, (0, ""))
+                    walk(expr, (0, ""))
+                for stmt in child.body:
+                    hit(stmt, (child.lineno, child.name))
+                    walk(stmt, (child.lineno, child.name))
+                continue
+            inner = (0, "") if isinstance(child, (ast.ClassDef, ast.Lambda)) else fn
+            hit(child, fn)
+            walk(child, inner)
+
+    walk(tree, (0, ""))
+    return out
+
+
+__all__ = ["Feedback", "FilePlan", "NativePlan", "Planner", "Reference", "Stop", "build_plan", "is_route", "references"]
