@@ -19,6 +19,7 @@ bindings instead (``captured``, ``home``) so they count as assignments like any 
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,6 +99,15 @@ class FlowIndex:
                 if isinstance(access.node, cst.Name) and access.node in positions and access.node not in capture_nodes:
                     self.accesses.append((self.span(access.node), access.node.value, access))
         self.accesses.sort(key=lambda a: a[0].start)
+        # sorted starts, overall and per name: ``within`` bisects instead of scanning every access of the
+        # module (quadratic on large functions with many findings)
+        self._aug: dict[cst.FunctionDef, dict[str, list[Span]]] = {}
+        self._starts = [a[0].start for a in self.accesses]
+        self._named: dict[str, tuple[list[Pos], list[tuple[Span, str, Access]]]] = {}
+        for a in self.accesses:
+            starts, items = self._named.setdefault(a[1], ([], []))
+            starts.append(a[0].start)
+            items.append(a)
 
     def home(self, access: Access, name: str) -> Scope | None:
         """``home`` that also knows the names bound by ``match`` patterns."""
@@ -119,8 +129,21 @@ class FlowIndex:
         body = function.body.body
         return self.scopes.get(body[0]) if body else None
 
-    def within(self, span: Span) -> Iterable[tuple[Span, str, Access]]:
-        return (a for a in self.accesses if span.holds(a[0]))
+    def aug_assigns(self, function: cst.FunctionDef) -> dict[str, list[Span]]:
+        """``name += ...`` statements in ``function`` by name (one walk per function, not per name)."""
+        found = self._aug.get(function)
+        if found is None:
+            found = {}
+            for aug in m.findall(function.body, m.AugAssign(target=m.Name())):
+                found.setdefault(aug.target.value, []).append(self.span(aug))  # type: ignore[attr-defined]
+            self._aug[function] = found
+        return found
+
+    def within(self, span: Span, name: str | None = None) -> Iterable[tuple[Span, str, Access]]:
+        """The accesses inside ``span`` (of ``name`` only, when given), in source order."""
+        starts, items = (self._starts, self.accesses) if name is None else self._named.get(name, ([], []))
+        lo, hi = bisect_left(starts, span.start), bisect_right(starts, span.end)
+        return [a for a in items[lo:hi] if a[0].end <= span.end]
 
 
 def home(access: Access, name: str) -> Scope | None:
@@ -563,13 +586,12 @@ class UnitFlow:
         is bound again (``Walk`` over the statements that follow, level by level).
         """
         loop = self._outer_loop()
-        for span, n, access in self.index.within(self.fspan):
+        for span, n, access in self.index.within(self.fspan, name):
             if n != name or self.span.holds(span) or self.index.home(access, name) is not self.fscope:
                 continue
             if access.scope is not self.fscope or (loop and loop.holds(span)):
                 return True
-        for aug in m.findall(self.function.body, m.AugAssign(target=m.Name(name))):
-            span = self.index.span(aug)
+        for span in self.index.aug_assigns(self.function).get(name, ()):
             if not self.span.holds(span) and loop and loop.holds(span):
                 return True
         return name in self._continuation_reads()

@@ -31,7 +31,32 @@ Module (``rewrite_module``)::
 (``ctx.drop_import``: ``RemoveImportsVisitor``). Reads of lazy relationships on loaded objects are noted for review
 (they raise ``MissingGreenlet`` under ``AsyncSession``: load them with ``selectinload``).
 
-Refused (the site is left as it is, with the reason): the legacy ``Query`` API, ``scoped_session``
+The legacy ``Query`` API, when the query is built and run in one expression (SQLAlchemy's 2.0 migration
+mapping; ``exec`` and ``sqlmodel.select`` in SQLModel modules, where one entity gives scalars already)::
+
+    db.query(X).filter(c).all()        ->  (await db.execute(select(X).filter(c))).scalars().all()
+    db.query(X).filter_by(a=1).first() ->  (await db.execute(select(X).filter_by(a=1).limit(1))).scalars().first()
+    db.query(X).join(Y, on).all()      ->  (await db.execute(select(X).join(Y, on))).scalars().unique().all()
+                                           (Query de-duplicates ORM entities: ``.unique()`` wherever rows can
+                                           repeat: joins, joined eager loads, other entities in the criteria)
+    db.query(X.a, X.b).all()           ->  (await db.execute(select(X.a, X.b))).all()          # rows
+    .one() / .one_or_none()            ->  .scalars().one() / .scalars().one_or_none()
+    .scalar()                          ->  .scalar_one_or_none()     # Query.scalar() is one_or_none()[0]
+    db.query(X).filter(c).count()      ->  (await db.execute(select(func.count())
+                                                .select_from(select(X).filter(c).subquery()))).scalar_one()
+    db.query(X).get(pk)                ->  await db.get(X, pk)        # .options(o) -> options=[o]
+    db.query(X).filter(c).delete()     ->  await db.execute(delete(X).filter(c))
+    db.query(X).filter(c).update(v)    ->  await db.execute(update(X).filter(c).values(v))
+        (synchronize_session=s -> execution_options={"synchronize_session": s}; the default, "auto", is
+        the same for both; a used result becomes ``.rowcount``, what Query returned)
+
+``select``/``func``/``delete``/``update`` are imported (``sa_update`` when the name is taken).
+Refused, with the reason: a Query kept in a variable, iterated, returned or passed on; methods with no
+exact ``Select`` equivalent here (``with_entities``, ``yield_per``, ``subquery``...); entities that cannot
+be told from columns (``db.query(model)``); ``get()`` after criteria; ``delete()``/``update()`` after
+joins, ordering or limits.
+
+Refused (the site is left as it is, with the reason): ``scoped_session``
 (thread-local), ``Session`` subclasses, sessions kept in module globals, ``Session.connection()``,
 ``Engine.raw_connection()``, and sessions in functions that stay sync.
 """
@@ -75,7 +100,7 @@ _SYNC_SESSION_METHODS = frozenset({"add", "add_all", "expunge", "expunge_all", "
                                    "is_modified", "in_transaction", "in_nested_transaction", "get_bind"})
 _CONNECTION_METHODS = frozenset({"execute", "exec_driver_sql", "commit", "rollback", "close", "scalar", "scalars"})
 _METADATA_METHODS = frozenset({"create_all", "drop_all", "reflect"})
-_LOADERS = frozenset({"get", "get_one", "exec", "execute", "scalar", "scalars", "merge"})
+_LOADERS = frozenset({"get", "get_one", "exec", "execute", "scalar", "scalars", "merge", "query"})
 
 # sync driver name -> asyncio driver name (anything else is refused when literal, kept at run time)
 ASYNC_DRIVERS: dict[str, str] = {
@@ -102,7 +127,7 @@ _URL_HELPER_SOURCE = f'''def {URL_HELPER}(url: str | URL) -> URL:
     return url.set(drivername=drivers.get(url.drivername, url.drivername))
 '''
 
-LEGACY_QUERY = "legacy Query API: rewrite to select() first"
+LEGACY_QUERY_PREFIX = "legacy Query API"
 
 
 def async_url_literal(url: str) -> str | None:
@@ -438,6 +463,380 @@ def _receiver(call: cst.Call, method: str) -> cst.BaseExpression | None:
     return func.value
 
 
+# --------------------------------------------------------------------------- the legacy Query API
+
+# Query methods that exist with the same meaning on a 2.0 ``Select``
+_SELECT_BUILDERS = frozenset({"filter", "filter_by", "where", "order_by", "limit", "offset", "join", "outerjoin",
+                              "options", "distinct", "group_by", "having", "select_from", "with_for_update",
+                              "execution_options", "join_from", "prefix_with", "suffix_with"})
+# ... and on the ``delete()`` / ``update()`` of one entity (``Query.delete()`` keeps only the WHERE criteria)
+_DML_BUILDERS = frozenset({"filter", "filter_by", "where"})
+# Query methods that run the statement
+_QUERY_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "get", "delete", "update"})
+# rows of a result: single ORM entity -> ``.scalars()`` first (what Query does)
+_ROW_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none",
+                "scalar": "scalar_one_or_none"}
+_SCALAR_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none",
+                   "scalar": "one_or_none"}  # Query.scalar() is one_or_none() on one entity
+_SQL_NAMES: dict[str, frozenset[str]] = {
+    "select": frozenset({"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.sql.expression.select",
+                         "sqlalchemy.future.select"}),
+    "func": frozenset({"sqlalchemy.func", "sqlalchemy.sql.func", "sqlalchemy.sql.expression.func",
+                       "sqlalchemy.sql.functions.func", "sqlmodel.func"}),
+    "delete": frozenset({"sqlalchemy.delete", "sqlalchemy.sql.delete", "sqlalchemy.sql.expression.delete",
+                         "sqlmodel.delete"}),
+    "update": frozenset({"sqlalchemy.update", "sqlalchemy.sql.update", "sqlalchemy.sql.expression.update",
+                         "sqlmodel.update"}),
+}
+_SQLMODEL_SELECT = frozenset({"sqlmodel.select", "sqlmodel.sql.expression.select"})
+_EAGER_JOINS = ("joinedload", "contains_eager", "subqueryload")
+
+
+def _query_refusal(detail: str) -> Refusal:
+    return Refusal(f"{LEGACY_QUERY_PREFIX}: {detail}")
+
+
+@dataclass
+class _QueryChain:
+    session: cst.BaseExpression  # `db` of db.query(...)
+    query: cst.Call  # the db.query(...) call
+    builders: list[cst.Call]  # innermost first
+    terminal: cst.Call | None  # .first() ... (None: the query is not run here)
+
+
+def _query_chain(call: cst.Call) -> _QueryChain | None:
+    """``db.query(X).filter(...).first()`` split; None when no ``.query(...)`` call starts the chain."""
+    calls: list[cst.Call] = []  # outermost first
+    node: cst.BaseExpression = call
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        calls.append(node)
+        if node.func.attr.value == "query":
+            break
+        node = node.func.value
+    if not calls or not isinstance(calls[-1].func, cst.Attribute) or calls[-1].func.attr.value != "query":
+        return None
+    query = calls[-1]
+    rest = list(reversed(calls[:-1]))  # innermost first
+    terminal = rest.pop() if rest and _method(rest[-1]) in _QUERY_TERMINALS else None
+    assert isinstance(query.func, cst.Attribute)
+    return _QueryChain(query.func.value, query, rest, terminal)
+
+
+def _method(call: cst.Call) -> str:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+
+
+def _entity_kind(facts: _Facts, expr: cst.BaseExpression) -> str:
+    """"entity" (a mapped class, ``aliased(X)``), "column" (``X.a``, ``func.count(...)``) or "" (unknown)."""
+    if isinstance(expr, cst.Name):
+        return "entity" if expr.value[:1].isupper() else ""  # User; not `model` (a parameter: unknown)
+    if isinstance(expr, cst.Attribute):
+        # models.User (a module attribute) or User.name (a column)
+        root = expr.value
+        if expr.attr.value[:1].isupper() and isinstance(root, cst.Name) and root.value[:1].islower():
+            return "entity"
+        if isinstance(root, (cst.Name, cst.Attribute)) and _entity_kind(facts, root) == "entity" \
+                and not expr.attr.value[:1].isupper():
+            return "column"
+        return ""
+    if isinstance(expr, cst.Call):
+        name = get_full_name_for_node(expr.func) or ""
+        head, _, last = name.rpartition(".")
+        if last == "aliased" and not head or facts.qualify(expr.func) in ("sqlalchemy.orm.aliased",):
+            return "entity" if expr.args and _entity_kind(facts, expr.args[0].value) == "entity" else ""
+        if head == "func" or head.endswith(".func") or last in ("label", "distinct", "cast", "literal", "coalesce",
+                                                                "count", "max", "min", "sum"):
+            return "column"
+    return ""
+
+
+def _foreign_entities(chain: _QueryChain, entity_names: set[str]) -> bool:
+    """Whether the WHERE criteria name another mapped class (an implicit join that repeats rows)."""
+    for builder in chain.builders:
+        if _method(builder) not in ("filter", "where", "having"):
+            continue
+        for attr in m.findall(builder, m.Attribute(value=m.Name())):
+            assert isinstance(attr, cst.Attribute) and isinstance(attr.value, cst.Name)
+            root = attr.value.value
+            if root[:1].isupper() and root not in entity_names:
+                return True
+    return False
+
+
+def _free_names(module: cst.Module) -> set[str]:
+    """Every name used free-standing in the module (not an attribute or a keyword argument)."""
+    out: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            out.add(node.value)
+
+    module.visit(Visitor())
+    return out
+
+
+class _LegacyQuery:
+    """``db.query(...)...`` -> a 2.0 statement executed on the AsyncSession (exact translations only)."""
+
+    def __init__(self, facts: _Facts, ctx: TargetContext, fn: cst.FunctionDef | None) -> None:
+        self.facts = facts
+        self.ctx = ctx
+        self.fn = fn  # the enclosing function (original module)
+        codes = facts.module.code
+        self.sqlmodel = facts.uses_sqlmodel and (
+            any(q in ("sqlmodel.Session", "sqlmodel.orm.session.Session") for q in facts.imports.values())
+            or ".exec(" in codes)
+        self._free: set[str] | None = None
+
+    # -- names
+
+    def name(self, obj: str) -> tuple[cst.BaseExpression, str] | Refusal:
+        """The expression naming ``sqlalchemy.<obj>`` (or ``sqlmodel.select``) here, and its qualified name;
+        imports it when the module does not have it yet."""
+        facts = self.facts
+        want_sqlmodel = obj == "select" and self.sqlmodel
+        accepted = _SQL_NAMES[obj] | (_SQLMODEL_SELECT if obj == "select" else frozenset())
+        for local, q in sorted(facts.imports.items()):
+            if q in accepted and "." not in local:
+                return cst.Name(local), q
+        modules = ("sqlmodel", "sqlalchemy") if want_sqlmodel else ("sqlalchemy",)
+        for module_name in modules:
+            for local, q in sorted(facts.imports.items()):
+                if q == module_name:  # import sqlalchemy as sa: sa.select
+                    return cst.Attribute(cst.Name(local), cst.Name(obj)), f"{q}.{obj}"
+        if self._free is None:
+            self._free = _free_names(facts.module)
+        module_name = "sqlmodel" if want_sqlmodel else "sqlalchemy"
+        for local in (obj, f"sa_{obj}"):
+            if local not in self._free:
+                self.ctx.add_import(module_name, obj, None if local == obj else local)
+                return cst.Name(local), f"{module_name}.{obj}"
+        return _query_refusal(f"`{obj}` and `sa_{obj}` are both taken in this module: import "
+                              f"{module_name}.{obj} under another name and rewrite by hand")
+
+    # -- the rewrite
+
+    def rewrite(self, call: cst.Call, original: cst.Call) -> cst.BaseExpression | Refusal:
+        chain = _query_chain(call)
+        if chain is None:
+            root: cst.BaseExpression = call
+            while isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
+                root = root.func.value
+            if isinstance(root, cst.Name):
+                return _query_refusal(f"the Query in `{root.value}` was built before this call (a Query kept in a "
+                                      "variable): build it with select() and execute it on the session by hand")
+            return _query_refusal("a Query built elsewhere (an attribute, a helper) is run here: build it with "
+                                  "select() and execute it on the session by hand")
+        if chain.terminal is None:
+            return _query_refusal(self._not_run_here(original))
+        for builder in chain.builders:
+            if _method(builder) not in _SELECT_BUILDERS:
+                return _query_refusal(f"Query.{_method(builder)}() has no exact select() equivalent in this "
+                                      "rewrite: port the query by hand")
+        if any(a.star or a.keyword is not None for a in chain.query.args) or not chain.query.args:
+            return _query_refusal("query() with no entities, *args or keywords: port the query by hand")
+        kinds = [_entity_kind(self.facts, a.value) for a in chain.query.args]
+        if "" in kinds:
+            unknown = next(a.value for a, k in zip(chain.query.args, kinds) if not k)
+            return _query_refusal(f"cannot tell whether `{self.facts.code(unknown)}` is an entity or a column "
+                                  "(the result shape depends on it): port the query by hand")
+        terminal = _method(chain.terminal)
+        if terminal == "get":
+            result = self._get(chain, kinds)
+        elif terminal in ("delete", "update"):
+            result = self._dml(chain, kinds, terminal, original)
+        elif chain.terminal.args:
+            return _query_refusal(f"Query.{terminal}() with arguments: port the query by hand")
+        else:
+            result = self._select(chain, kinds, terminal)
+        if isinstance(result, Refusal) or not call.lpar:
+            return result
+        return result.with_changes(lpar=[*call.lpar, *result.lpar], rpar=[*result.rpar, *call.rpar])
+
+    def _not_run_here(self, original: cst.Call) -> str:
+        """Why a query that is not run in the same expression is refused (where it goes)."""
+        node: cst.CSTNode = original
+        parent = self.ctx.parent(node)
+        while isinstance(parent, cst.Attribute) and parent.value is node:
+            grand = self.ctx.parent(parent)
+            if not isinstance(grand, cst.Call) or grand.func is not parent:
+                return f"Query.{parent.attr.value} read: port the query by hand"
+            if parent.attr.value not in _SELECT_BUILDERS:
+                return (f"Query.{parent.attr.value}() has no exact select() equivalent in this rewrite: port the "
+                        "query by hand")
+            node, parent = grand, self.ctx.parent(grand)
+        if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)):
+            return ("the Query is stored in a variable and run later (built up over several statements): "
+                    "build it with select() and execute it on the session by hand")
+        if isinstance(parent, (cst.For, cst.CompFor)):
+            return ("the Query is iterated directly: iterate "
+                    "`(await session.execute(select(...))).scalars()` by hand")
+        if isinstance(parent, (cst.Return, cst.Yield)):
+            return "the Query is returned to the caller, which runs it: port the query and its callers by hand"
+        if isinstance(parent, cst.Arg):
+            return "the Query is passed to a function (or used inside a SQL expression): port it by hand"
+        return "the Query is not run in this expression: port it by hand"
+
+    def _execute(self, chain: _QueryChain, stmt: cst.BaseExpression,
+                 options: Sequence[cst.Arg] = ()) -> cst.Await:
+        method = "exec" if self.sqlmodel else "execute"
+        first = cst.Arg(stmt, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if options else
+                        cst.MaybeSentinel.DEFAULT)
+        run = cst.Call(cst.Attribute(chain.session, cst.Name(method)), [first, *options])
+        return cst.Await(run, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+    @staticmethod
+    def _statement(chain: _QueryChain, head: cst.BaseExpression,
+                   builders: Sequence[cst.Call]) -> cst.BaseExpression:
+        """``head(<the query's arguments>)`` with the builder calls re-applied in order, keeping their layout."""
+        stmt: cst.BaseExpression = chain.query.with_changes(func=head, lpar=(), rpar=())
+        for builder in builders:
+            assert isinstance(builder.func, cst.Attribute)
+            stmt = builder.with_changes(func=builder.func.with_changes(value=stmt), lpar=(), rpar=())
+        return stmt
+
+    def _unique(self, chain: _QueryChain, kinds: Sequence[str], terminal: str) -> bool:
+        """Query de-duplicates rows holding ORM entities; a 2.0 result needs ``.unique()`` for that when
+        the statement can repeat them (joins, joined eager loads)."""
+        if "entity" not in kinds:
+            return False
+        eager = any(isinstance(n, cst.Name) and n.value in _EAGER_JOINS or
+                    isinstance(n, cst.Attribute) and n.attr.value in _EAGER_JOINS
+                    for b in chain.builders if _method(b) == "options" for n in m.findall(b, m.Name() | m.Attribute()))
+        if eager:
+            return True
+        if terminal == "first":
+            return False  # LIMIT 1: one row
+        if len(kinds) > 1 and "column" not in kinds:
+            return True  # several entities: a cross product or a join
+        if any(_method(b) in ("join", "outerjoin", "select_from", "join_from") for b in chain.builders):
+            return True
+        names = {a.value.value for a in chain.query.args if isinstance(a.value, cst.Name)}
+        if self.fn is not None and m.findall(self.fn, m.Call(func=m.Name("aliased"))):
+            return True  # an aliased entity in the criteria joins implicitly
+        return _foreign_entities(chain, names)
+
+    def _select(self, chain: _QueryChain, kinds: Sequence[str], terminal: str) -> cst.BaseExpression | Refusal:
+        select = self.name("select")
+        if isinstance(select, Refusal):
+            return select
+        head, q = select
+        auto_scalars = self.sqlmodel and q in _SQLMODEL_SELECT
+        single = len(kinds) == 1
+        if auto_scalars and single and kinds[0] == "column":
+            return _query_refusal("one column: Query returns rows, sqlmodel's select() returns scalars: "
+                                  "port the query by hand")
+        builders = list(chain.builders)
+        if terminal == "count":
+            func = self.name("func")
+            if isinstance(func, Refusal):
+                return func
+            inner = self._statement(chain, head, builders)
+            count = cst.Call(cst.Attribute(func[0], cst.Name("count")))
+            stmt = cst.Call(cst.Attribute(cst.Call(head, [cst.Arg(count)]), cst.Name("select_from")),
+                            [cst.Arg(cst.Call(cst.Attribute(inner, cst.Name("subquery"))))])
+            result: cst.BaseExpression = self._execute(chain, stmt)
+            return _call_on(result, "one" if auto_scalars else "scalar_one")
+        if terminal == "first":
+            assert chain.terminal is not None and isinstance(chain.terminal.func, cst.Attribute)
+            limit = cst.Call(cst.Attribute(cst.Name("_"), cst.Name("limit"), dot=chain.terminal.func.dot),
+                             [cst.Arg(cst.Integer("1"))])
+            builders.append(limit)
+        stmt = self._statement(chain, head, builders)
+        result = self._execute(chain, stmt)
+        scalars = single and kinds[0] == "entity"
+        if scalars and not auto_scalars:
+            result = _call_on(result, "scalars")
+        if self._unique(chain, kinds, terminal):
+            result = _call_on(result, "unique")
+        if scalars:
+            return _call_on(result, _SCALAR_METHODS[terminal])
+        return _call_on(result, _ROW_METHODS[terminal])
+
+    def _get(self, chain: _QueryChain, kinds: Sequence[str]) -> cst.BaseExpression | Refusal:
+        assert chain.terminal is not None
+        if kinds != ["entity"]:
+            return _query_refusal("Query.get() needs one entity: port the query by hand")
+        if any(_method(b) != "options" for b in chain.builders):
+            return _query_refusal("Query.get() after filter/order criteria (which it ignores or rejects): "
+                                  "port the query by hand")
+        args = list(chain.terminal.args)
+        if len(args) != 1 or args[0].keyword is not None or args[0].star:
+            return _query_refusal("Query.get() with several arguments: port the query by hand")
+        entity = chain.query.args[0].value
+        new_args = [cst.Arg(entity, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                    args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        options = [a for b in chain.builders for a in b.args]
+        if any(a.star or a.keyword is not None for a in options):
+            return _query_refusal("Query.options() with *args or keywords before get(): port it by hand")
+        if options:
+            elements = [cst.Element(a.value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                        for a in options]
+            elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            new_args[-1] = new_args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            new_args.append(cst.Arg(cst.List(elements), keyword=cst.Name("options"),
+                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+        return cst.Await(cst.Call(cst.Attribute(chain.session, cst.Name("get")), new_args))
+
+    def _dml(self, chain: _QueryChain, kinds: Sequence[str], terminal: str,
+             original: cst.Call) -> cst.BaseExpression | Refusal:
+        assert chain.terminal is not None
+        if kinds != ["entity"]:
+            return _query_refusal(f"Query.{terminal}() on several entities or columns: port it by hand")
+        other = [_method(b) for b in chain.builders if _method(b) not in _DML_BUILDERS]
+        if other:
+            return _query_refusal(f"Query.{terminal}() after .{other[0]}(), which a bulk {terminal.upper()} "
+                                  "cannot keep: port it by hand")
+        positional = [a for a in chain.terminal.args if a.keyword is None]
+        if any(a.star for a in chain.terminal.args):
+            return _query_refusal(f"Query.{terminal}() with *args or **kwargs: port it by hand")
+        names = ["values", "synchronize_session"] if terminal == "update" else ["synchronize_session"]
+        given: dict[str, cst.BaseExpression] = {}
+        for name, arg in zip(names, positional):
+            given[name] = arg.value
+        if len(positional) > len(names):
+            return _query_refusal(f"Query.{terminal}() with {terminal}_args: port it by hand")
+        for arg in chain.terminal.args:
+            if arg.keyword is not None:
+                if arg.keyword.value not in names:
+                    return _query_refusal(f"Query.{terminal}({arg.keyword.value}=...): port it by hand")
+                given[arg.keyword.value] = arg.value
+        if terminal == "update" and "values" not in given:
+            return _query_refusal("Query.update() without values: port it by hand")
+        head = self.name(terminal)
+        if isinstance(head, Refusal):
+            return head
+        stmt = self._statement(chain, head[0], chain.builders)
+        if terminal == "update":
+            stmt = cst.Call(cst.Attribute(stmt, cst.Name("values")), [cst.Arg(given["values"])])
+        options: list[cst.Arg] = []
+        if "synchronize_session" in given:
+            options = [cst.Arg(cst.Dict([cst.DictElement(cst.SimpleString('"synchronize_session"'),
+                                                         given["synchronize_session"])]),
+                               keyword=cst.Name("execution_options"),
+                               equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))]
+        run = self._execute(chain, stmt, options)
+        if isinstance(self.ctx.parent(original), cst.Expr):
+            return run.with_changes(lpar=(), rpar=())  # a statement: the row count is not used
+        return cst.Attribute(run, cst.Name("rowcount"))  # Query.delete()/update() return the row count
+
+
+def _call_on(value: cst.BaseExpression, method: str) -> cst.Call:
+    return cst.Call(cst.Attribute(value, cst.Name(method)))
+
+
+def _multiline(call: cst.Call) -> bool:
+    return "\n" in cst.Module([]).code_for_node(call)
+
+
 # --------------------------------------------------------------------------- the target
 
 
@@ -484,7 +883,16 @@ class SqlAlchemyTarget:
         if kind == "sqlalchemy.orm.scoped_session":
             return Refusal("scoped_session is thread-local: use async_scoped_session(scopefunc=current_task) by hand")
         if kind == "sqlalchemy.orm.Query" or (kind == "sqlalchemy.orm.Session" and method == "query"):
-            return Refusal(LEGACY_QUERY)
+            chain = _query_chain(original)
+            if chain is not None:
+                refused = self._check_receiver(facts, fn, chain.session, session=True)
+                if refused:
+                    return refused
+            result = _LegacyQuery(facts, ctx, fn).rewrite(call, original)
+            name = _target_name(chain.session) if chain is not None else None
+            if name and not isinstance(result, Refusal):
+                facts.session_receivers.setdefault(path, set()).add(name)
+            return result
         if kind == "sqlalchemy.orm.Session":
             if method == "connection":
                 return Refusal("Session.connection(): use `await session.connection()` and an AsyncConnection by hand")

@@ -7,6 +7,9 @@ async def find(session: Session, name: str) -> User | None:
     return session.query(User).filter_by(name=name).first()
 
 
-async def count(session: Session) -> int:
+async def page(session: Session, name: str | None, limit: int) -> list[User]:
     session.commit()
-    return session.query(User).count()
+    query = session.query(User)
+    if name:
+        query = query.filter(User.name == name)
+    return query.limit(limit).all()
