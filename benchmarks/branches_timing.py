@@ -175,7 +175,8 @@ def main() -> int:
         print(f"repository: {files} .py files, {args.packages} packages; git {git(repo, 'version').split()[-1]}, "
               f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
               f"{os.cpu_count()} cores")
-        header = f"{'run':<22} {'branches':>8} {'total s':>8} {'scan+plan s':>11} {'git s':>7} {'git ms/branch':>13}  statuses"
+        header = (f"{'run':<22} {'branches':>8} {'total s':>8} {'scan+plan s':>11} {'git s':>7} "
+                  f"{'git ms/branch':>13}  statuses")
         print(header)
         for r in rows:
             print(f"{r['run']:<22} {r['branches']:>8} {r['total_s']:>8.2f} {r['scan_and_plan_s']:>11.2f} "

@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         total.update({k: r[k] for k in ("files_rewritten", "fixed", "review")})
     print(f"\nTOTAL: {total['files_rewritten']} files rewritten, {total['fixed']} findings fixed, "
-          f"{total['review']} left for review; {len(bad)} code base(s) with compile errors or a non-idempotent second run")
+          f"{total['review']} left for review; {len(bad)} code base(s) with compile errors "
+          "or a non-idempotent second run")
     return 1 if bad else 0
 
 

@@ -512,8 +512,8 @@ def table(plan: Plan, med: dict[str, dict], skip_flake8: bool) -> tuple[list[str
         if m.get("timed_out"):
             label += f" (killed after --timeout {STEP_TIMEOUT:g}s: a lower bound)"
         rows.append([label, (">" if m.get("timed_out") else "") + f"{wall:.2f}",
-                     ("<" if m.get("timed_out") else "") + f"{plan.lines / wall:,.0f}", cpu, f"{m['maxrss'] / 2**20:,.0f}", pss,
-                     note])
+                     ("<" if m.get("timed_out") else "") + f"{plan.lines / wall:,.0f}", cpu,
+                     f"{m['maxrss'] / 2**20:,.0f}", pss, note])
     return header, rows
 
 

@@ -41,8 +41,10 @@ def branches_command(
     stack: bool = typer.Option(False, "--stack", help="Base each branch on the previous one (merge in order)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the branches; write no ref and no object."),
     verify_cmd: Optional[str] = typer.Option(None, "--verify-cmd",
-                                             help="Run this in a temporary worktree of each branch (e.g. 'pytest -q')."),
-    pr_dir: Optional[Path] = typer.Option(None, "--pr-dir", help="Write one PR description (markdown) per branch here."),
+                                             help="Run this in a temporary worktree of each branch "
+                                                  "(e.g. 'pytest -q')."),
+    pr_dir: Optional[Path] = typer.Option(None, "--pr-dir",
+                                          help="Write one PR description (markdown) per branch here."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: cores)."),
 ) -> None:
     """Cut a phase into reviewable branches: one commit per batch of modules, each working on its own.

@@ -175,7 +175,8 @@ def timeline(manifest: Manifest) -> list[dict]:
         point = {"at": at, "tracked": len(levels)}
         for level in LEVELS[1:]:
             rank = LEVELS.index(level)
-            point[level] = sum(1 for s in levels.values() if s == "skipped" or (s in LEVELS and LEVELS.index(s) >= rank))
+            point[level] = sum(1 for s in levels.values()
+                               if s == "skipped" or (s in LEVELS and LEVELS.index(s) >= rank))
         if points and points[-1]["at"] == at:
             points[-1] = point
         else:
@@ -299,7 +300,8 @@ def print_table(status: Status, console: Console) -> None:
         present = [m for m in mods if not m.missing]
         if len(packages) > 1 and present:
             bars = [_bar(sum(m.phases[p] in _SATISFIED for m in present) / len(present)) for p in PHASES]
-            table.add_row(Text(f"{pkg}/", style="bold"), Text(f"{len(present)} module{'s' if len(present) != 1 else ''}", style="bold"), *bars,
+            count = Text(f"{len(present)} module{'s' if len(present) != 1 else ''}", style="bold")
+            table.add_row(Text(f"{pkg}/", style="bold"), count, *bars,
                           *(str(n) for n in (sum(len(m.open) for m in present), sum(len(m.review) for m in present),
                                              sum(sum(m.fixed.values()) for m in present),
                                              sum(sum(m.suppressed.values()) for m in present))), "")
@@ -322,7 +324,8 @@ def print_table(status: Status, console: Console) -> None:
     n = len(status.present)
     line = Text(f"total: {n} module{'s' if n != 1 else ''} in migration ({status.clean} clean); " + ", ".join(totals)
                 + f"; open {sum(len(m.open) for m in status.present)}, review "
-                f"{sum(len(m.review) for m in status.present)}, fixed {sum(sum(m.fixed.values()) for m in status.present)}")
+                f"{sum(len(m.review) for m in status.present)}, fixed "
+                f"{sum(sum(m.fixed.values()) for m in status.present)}")
     if regressed:
         line.append(f"; {len(regressed)} regressed", style="bold red")
     console.print(line)
@@ -521,7 +524,8 @@ def to_html(status: Status) -> str:
         rows.append(f"<tr><td><code>{e(m.rel)}</code></td><td>{state}</td>"
                     + "".join(f"<td>{_html_bar(m.progress[p])} {e(m.phases[p])}</td>" for p in PHASES)
                     + f'<td class="num">{len(m.open)}</td><td class="num">{len(m.review)}</td>'
-                    f'<td class="num">{sum(m.fixed.values())}</td><td>{e(_counts_text(m.open_by_category()))}</td></tr>')
+                    f'<td class="num">{sum(m.fixed.values())}</td>'
+                    f'<td>{e(_counts_text(m.open_by_category()))}</td></tr>')
     review = "".join(f"<li><code>{e(m.rel)}:{f.line}</code> {e(f.code)} <code>{e(f.call)}</code>: {e(why)}</li>"
                      for m in present for f, why in m.review) or "<li>Nothing.</li>"
     regressions = "".join(f'<li class="regressed"><code>{e(m.rel)}:{f.line}</code> {e(f.code)} <code>{e(f.call)}</code>'

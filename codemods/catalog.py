@@ -77,8 +77,10 @@ _CODES = [
         "AM110", "subprocess", "Blocking subprocess call in async function",
         "`subprocess.run`, `os.system`, `Popen.wait` and friends wait for a child process on the "
         "event loop thread; nothing else runs until the process exits.",
-        "async def convert(path: str) -> None:\n    subprocess.run([\"ffmpeg\", \"-i\", path, \"out.mp4\"], check=True)",
-        "async def convert(path: str) -> None:\n    proc = await asyncio.create_subprocess_exec(\"ffmpeg\", \"-i\", path, \"out.mp4\")\n"
+        "async def convert(path: str) -> None:\n"
+        "    subprocess.run([\"ffmpeg\", \"-i\", path, \"out.mp4\"], check=True)",
+        "async def convert(path: str) -> None:\n"
+        "    proc = await asyncio.create_subprocess_exec(\"ffmpeg\", \"-i\", path, \"out.mp4\")\n"
         "    await proc.communicate()",
         "Wraps the call in `await asyncio.to_thread(...)`.",
         "Uses `asyncio.create_subprocess_exec` and `await proc.communicate()`.",
@@ -167,7 +169,8 @@ _CODES = [
         "AM210", "sqlite3", "sqlite3 call in async function",
         "`sqlite3` connects, executes and fetches synchronously; each call holds the event loop "
         "thread for the duration of the disk I/O and locking.",
-        "async def count(db: sqlite3.Connection) -> int:\n    return db.execute(\"select count(*) from t\").fetchone()[0]",
+        "async def count(db: sqlite3.Connection) -> int:\n"
+        "    return db.execute(\"select count(*) from t\").fetchone()[0]",
         "async def count(db: aiosqlite.Connection) -> int:\n"
         "    async with db.execute(\"select count(*) from t\") as cur:\n        return (await cur.fetchone())[0]",
         "Wraps the call in `await asyncio.to_thread(...)`.",
@@ -197,7 +200,8 @@ _CODES = [
         "Blocking socket operations (`connect`, `recv`, `sendall`, `accept`, DNS look-ups) wait "
         "on the network on the event loop thread.",
         "async def ping(host: str) -> None:\n    socket.create_connection((host, 80), timeout=3).close()",
-        "async def ping(host: str) -> None:\n    reader, writer = await asyncio.open_connection(host, 80)\n    writer.close()",
+        "async def ping(host: str) -> None:\n"
+        "    reader, writer = await asyncio.open_connection(host, 80)\n    writer.close()",
         "Wraps the call in `await asyncio.to_thread(...)`.",
         "Uses `asyncio.open_connection` / loop socket methods.",
     ),
@@ -215,7 +219,8 @@ _CODES = [
         "AM260", "llm", "Sync LLM SDK call in async function",
         "`anthropic.Anthropic` and `openai.OpenAI` clients make blocking HTTP calls that often "
         "take seconds (or stream for minutes) on the event loop thread.",
-        "async def reply(prompt: str) -> str:\n    msg = claude.messages.create(model=M, max_tokens=512, messages=[...])",
+        "async def reply(prompt: str) -> str:\n"
+        "    msg = claude.messages.create(model=M, max_tokens=512, messages=[...])",
         "async def reply(prompt: str) -> str:\n    msg = await claude.messages.create(...)  # anthropic.AsyncAnthropic",
         "Wraps the call in `await asyncio.to_thread(...)`.",
         "Switches to `AsyncAnthropic` / `AsyncOpenAI` and awaits the calls.",

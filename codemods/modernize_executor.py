@@ -98,7 +98,8 @@ def _to_thread_args(call: cst.Call) -> list[cst.Arg] | None:
     # clean separators: every argument but the last gets a comma
     out = []
     for i, a in enumerate(ordered):
-        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(ordered) - 1 else cst.MaybeSentinel.DEFAULT
+        comma = (cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(ordered) - 1
+                 else cst.MaybeSentinel.DEFAULT)
         out.append(a.with_changes(comma=comma))
     return out
 

@@ -333,7 +333,8 @@ class OffloadCommand(VisitorBasedCodemodCommand):
         body = self.blocks.bodies.get(original_node)
         return updated_node if body is None else updated_node.with_changes(body=body)
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock,
+                            updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         body = place_helpers(original_node.body, updated_node.body, self.blocks.helpers, 1)
         return updated_node if body is None else updated_node.with_changes(body=body)
 

@@ -40,6 +40,7 @@ from .analysis import Finding
 from .offload_flow import Flow, FlowIndex, Span, UnitFlow
 
 _LOOP_MODULES = ("asyncio", "anyio", "trio", "contextvars")
+_CONTEXT_VAR = m.Assign(value=m.Call(func=m.Name("ContextVar") | m.Attribute(attr=m.Name("ContextVar"))))
 _LOOP_PARAM_NAMES = {"request", "websocket", "ws", "background_tasks"}
 _LOOP_PARAM_TYPES = re.compile(r"\b(Request|WebSocket|HTTPConnection|BackgroundTasks|Scope|Receive|Send)\b")
 _MANGLED = re.compile(r"^__\w*[^_]_?$")
@@ -91,7 +92,7 @@ def _loop_names(module: cst.Module) -> set[str]:
                 if (get_full_name_for_node(small.module) or "").split(".")[0] in _LOOP_MODULES and \
                         not isinstance(small.names, cst.ImportStar):
                     out |= {get_full_name_for_node(a.asname.name if a.asname else a.name) or "" for a in small.names}
-            elif m.matches(small, m.Assign(value=m.Call(func=m.Name("ContextVar") | m.Attribute(attr=m.Name("ContextVar"))))):
+            elif m.matches(small, _CONTEXT_VAR):
                 for t in small.targets:  # type: ignore[attr-defined]
                     if isinstance(t.target, cst.Name):
                         out.add(t.target.value)
@@ -337,7 +338,8 @@ class _BlockPlanner:
             body = function.body
             doc = list(body.body[:_docstring_count(body.body)])
             first = unit.stmts[0]
-            line = line.with_changes(leading_lines=[ln for ln in first.leading_lines if ln.comment is None] if doc else [])
+            kept = [ln for ln in first.leading_lines if ln.comment is None] if doc else []
+            line = line.with_changes(leading_lines=kept)
             self.result.bodies[function] = body.with_changes(body=[*doc, line])
         else:
             self.result.replaced[unit.stmts[0]] = line.with_changes(leading_lines=unit.stmts[0].leading_lines)

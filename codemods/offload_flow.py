@@ -564,7 +564,8 @@ class UnitFlow:
             return "`return` inside the block of an async generator"
         tail = self.stmts[-1] is self.function.body.body[-1]
         if not (exits or tail):
-            return "`return` inside the block, which is not the function's last statement and does not return on every path"
+            return ("`return` inside the block, which is not the function's last statement "
+                    "and does not return on every path")
         return Flow(params, [], True)
 
     def _is_generator(self) -> bool:

@@ -38,7 +38,8 @@ _BUILTINS = frozenset({"open", "input", "print", "len", "iter", "next", "range",
                        "all", "zip", "enumerate", "repr", "id", "hash", "callable", "exec", "eval",
                        "compile", "__import__", "format", "round", "abs", "object", "staticmethod",
                        "classmethod", "property", "breakpoint"})
-_SUPPRESS_RE = re.compile(r"#\s*(?:asgi-migrate:\s*ignore(?:\[(?P<codes>[^\]]*)\])?|noqa(?::\s*(?P<noqa>[A-Z0-9, ]+))?)",
+_SUPPRESS_RE = re.compile(r"#\s*(?:asgi-migrate:\s*ignore(?:\[(?P<codes>[^\]]*)\])?"
+                          r"|noqa(?::\s*(?P<noqa>[A-Z0-9, ]+))?)",
                           re.IGNORECASE)
 
 

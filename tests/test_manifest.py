@@ -328,7 +328,8 @@ CORRUPTIONS = [
     (lambda t: _edit(t, "svc/db.py", "phases", "offload", state="skipped"), r"a skipped phase needs a reason"),
     (lambda t: t.replace('"at": "2025-01-06T09:00:00Z"', '"at": "yesterday"', 1), r"'yesterday' is not an ISO 8601"),
     (lambda t: "[]", r"manifest: must be an object, not list"),
-    (lambda t: t.replace('  "modules": {', '<<<<<<< HEAD\n  "modules": {', 1), r":4: unresolved merge conflict markers"),
+    (lambda t: t.replace('  "modules": {', '<<<<<<< HEAD\n  "modules": {', 1),
+     r":4: unresolved merge conflict markers"),
     (lambda t: t.replace('"svc/db.py"', '"../db.py"'), r"module keys are file paths relative to the project root"),
 ]
 

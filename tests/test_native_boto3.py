@@ -117,9 +117,9 @@ def test_shared_client_through_lifespans(moto_endpoint: str, tmp_path: Path, mon
 
 
 def test_rewritten_client_round_trip(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``boto3_call_scope_imported_client/after`` (``boto3_client_scope = call``): create the bucket, upload with a fresh client, read it back
-    through ``fetch`` (body read inside the client context), and a missing key maps to ``None``
-    through ``except s3.exceptions.NoSuchKey`` on another client of the same session."""
+    """``boto3_call_scope_imported_client/after`` (``boto3_client_scope = call``): create the bucket, upload with
+    a fresh client, read it back through ``fetch`` (body read inside the client context), and a missing key maps
+    to ``None`` through ``except s3.exceptions.NoSuchKey`` on another client of the same session."""
     import boto3
 
     _load_case("boto3_call_scope_imported_client", moto_endpoint, tmp_path, monkeypatch)

@@ -156,7 +156,8 @@ def test_rewrite_that_does_not_compile_is_rolled_back(monkeypatch: pytest.Monkey
     from asgi_migrate.codemods import offload
 
     monkeypatch.setattr(offload, "refusal", lambda *args, **kwargs: None)
-    src = "import os\n\n\nasync def h(paths):\n    os.remove(paths[0])\n    return sorted(paths, key=lambda p: os.path.getmtime(p))\n"
+    src = ("import os\n\n\nasync def h(paths):\n    os.remove(paths[0])\n"
+           "    return sorted(paths, key=lambda p: os.path.getmtime(p))\n")
     findings = _scan(src) + [Finding("app.py", 6, 39, 6, 58, "AM130", "os.path.getmtime", "app.h", "")]
     result = offload_source(src, findings)
     assert result.code == src and result.fixed == []
@@ -187,7 +188,8 @@ def test_output_read_in_a_later_iteration_is_passed_and_returned() -> None:
            "            if p:\n                data = json.load(fh)\n")
     out = _offload(src)
     assert "        data = await asyncio.to_thread(_f_sync, p, data)\n" in out
-    assert "def _f_sync(p, data):\n" in out and out.rstrip().endswith("data = await asyncio.to_thread(_f_sync, p, data)")
+    assert "def _f_sync(p, data):\n" in out
+    assert out.rstrip().endswith("data = await asyncio.to_thread(_f_sync, p, data)")
 
 
 def test_exception_after_output_assignment_inside_try_is_refused() -> None:

@@ -48,7 +48,8 @@ def test_before_any_phase(project: Path) -> None:
     assert "| `svc/db.py` | pending | 2 (sleep 1, sqlite3 1) |" in md
     assert "asgi-migrate offload svc/asker.py svc/db.py svc/sleeper.py --write" in md
     assert check(status) == []
-    assert check(status, "offloaded") == [f"svc/{m}.py: below offloaded: offload pending" for m in ("asker", "db", "sleeper")]
+    assert check(status, "offloaded") == [f"svc/{m}.py: below offloaded: offload pending"
+                                          for m in ("asker", "db", "sleeper")]
 
 
 def test_after_offload(project: Path) -> None:
@@ -65,7 +66,8 @@ def test_after_offload(project: Path) -> None:
     md = render(status, "markdown")
     assert "## Offload: done" in md and "## Native: pending" in md
     assert "| `svc/db.py:7` | AM210 | `sqlite3.connect` | connection shared across threads" in md
-    assert "| module | state | open findings | calls to convert |\n|---|---|---|---|\n| `svc/db.py` | pending | 0 | 1 |" in md
+    assert ("| module | state | open findings | calls to convert |\n|---|---|---|---|\n"
+            "| `svc/db.py` | pending | 0 | 1 |") in md
     assert "asgi-migrate native . --write" in md  # project-wide: callers in other modules change too
     assert "asgi-migrate offload" not in md
     assert check(status, "offloaded") == []

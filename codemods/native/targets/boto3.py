@@ -415,8 +415,8 @@ async def {_closer(name)}() -> None:
 def _is_lifespan(fn: cst.FunctionDef) -> bool:
     if fn.asynchronous is None:
         return False
-    decorated = any(m.matches(d.decorator, m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager")))
-                    for d in fn.decorators)
+    acm = m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager"))
+    decorated = any(m.matches(d.decorator, acm) for d in fn.decorators)
     return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, _YIELD))
 
 
@@ -455,7 +455,8 @@ class _Rewriter(cst.CSTTransformer):
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             return None
         small = stmt.body[0]
-        if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+        if not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
                 and small.targets[0].target.value in self.names and m.matches(small.value, _BOTO3_CLIENT)):
             return None
         name = small.targets[0].target.value

@@ -32,7 +32,8 @@ in the app's lifespan.
 
 Both scopes::
 
-    with requests.Session() as s: s.get(u)   ->  async with httpx.AsyncClient(follow_redirects=True) as s: await s.get(u)
+    with requests.Session() as s: s.get(u)
+        ->  async with httpx.AsyncClient(follow_redirects=True) as s: await s.get(u)
     except (requests.ConnectionError, requests.Timeout)  ->  except (httpx.NetworkError, httpx.TimeoutException)
 
 Kept: ``json=``, ``params=``, ``headers=``, ``timeout=``, ``files=``, ``auth=``; ``raise_for_status()``
@@ -196,8 +197,8 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
 def _is_lifespan(fn: cst.FunctionDef) -> bool:
     if fn.asynchronous is None:
         return False
-    decorated = any(m.matches(d.decorator, m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager")))
-                    for d in fn.decorators)
+    acm = m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager"))
+    decorated = any(m.matches(d.decorator, acm) for d in fn.decorators)
     return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, m.Yield()))
 
 

@@ -393,8 +393,8 @@ class _ImportedNames:
         """(sdk, sync class, spelled through the module) of a client class reference, or None."""
         if isinstance(func, cst.Name) and func.value in self.classes:
             return (*self.classes[func.value], False)
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
-                and func.value.value in self.modules and func.attr.value in _ASYNC_CLASSES[self.modules[func.value.value]]:
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in self.modules \
+                and func.attr.value in _ASYNC_CLASSES[self.modules[func.value.value]]:
             return (self.modules[func.value.value], func.attr.value, True)
         return None
 

@@ -165,8 +165,8 @@ def _module_level_clients(module: cst.Module, receivers: set[str]) -> set[str]:
 def _is_lifespan(fn: cst.FunctionDef) -> bool:
     if fn.asynchronous is None:
         return False
-    decorated = any(m.matches(d.decorator, m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager")))
-                    for d in fn.decorators)
+    acm = m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager"))
+    decorated = any(m.matches(d.decorator, acm) for d in fn.decorators)
     return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, m.Yield()))
 
 

@@ -171,7 +171,8 @@ def _joined(kept: list[cst.Arg], extra: list[cst.Arg], trailing: cst.Comma | cst
     out = kept + extra
     for i, arg in enumerate(out[:-1]):
         if not isinstance(arg.comma, cst.Comma) or (i == len(kept) - 1 and not multiline) or i >= len(kept):
-            out[i] = arg.with_changes(comma=trailing if multiline else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            out[i] = arg.with_changes(
+                comma=trailing if multiline else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
     out[-1] = out[-1].with_changes(comma=trailing)
     return out
 
@@ -192,8 +193,9 @@ def _is_stream_constant(value: cst.BaseExpression, allowed: frozenset[str]) -> b
 
 def _keyword_reason(function: str, kw: str, value: cst.BaseExpression) -> str:
     if kw == "shell":
-        return "" if m.matches(value, m.Name("False")) else "`shell=` other than a literal False: refused " \
-                                                           "(a shell command needs create_subprocess_shell and quoting review)"
+        return "" if m.matches(value, m.Name("False")) else \
+            "`shell=` other than a literal False: refused " \
+            "(a shell command needs create_subprocess_shell and quoting review)"
     if kw == "timeout":
         return "`timeout=`: `subprocess.TimeoutExpired` carries the partial output, which `asyncio.wait_for` loses"
     if kw in ("stdout", "stderr"):
