@@ -30,6 +30,10 @@ def verify_command(
     lag_threshold: float = typer.Option(
         100.0, "--lag-threshold", min=0.0, help="Event-loop lag (ms) that fails the run (asyncio's "
                                                 "slow-callback threshold by default)."),
+    lag_include_lifespan: bool = typer.Option(
+        False, "--lag-include-lifespan", help="Count lag during ASGI lifespan startup/shutdown against "
+                                              "--lag-threshold too (by default it is reported apart: no "
+                                              "request is served then)."),
     project: Path = typer.Option(Path("."), "--project", help="The project root (default: found from the "
                                                                "current folder)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Also write the results as JSON here."),
@@ -38,9 +42,9 @@ def verify_command(
 
     Records every blocking call the project makes on a running event loop (without raising: the
     command behaves as it always does), the project frame that led to it and whether the static scan
-    knew it; measures event-loop lag (per test under pytest); records the outcome per module in the
-    manifest. Exit codes: 0 clean, 1 blocking calls, lag over the threshold or the command failing,
-    2 errors.
+    knew it; measures event-loop lag (per test under pytest; lag during ASGI lifespan startup and
+    shutdown apart); records the outcome per module in the manifest. Exit codes: 0 clean, 1 blocking
+    calls, lag over the threshold or the command failing, 2 errors.
     """
     from .app import fail
     from .config import ConfigError, find_root, load_config
@@ -58,7 +62,7 @@ def verify_command(
         raise fail(str(exc)) from None
     try:
         run = verify(root, config, list(command or []), modules=split_modules(modules), allow=list(allow or []),
-                     threshold_ms=lag_threshold, output=output)
+                     threshold_ms=lag_threshold, output=output, include_lifespan=lag_include_lifespan)
     except (VerifyError, InputError) as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(run.exit_code)

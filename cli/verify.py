@@ -40,6 +40,9 @@ from . import verify_sitecustomize
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 DEFAULT_LAG_THRESHOLD_MS = 100.0  # asyncio's own slow-callback threshold (loop.slow_callback_duration)
 MONITOR_INTERVAL_MS = 2.0  # a stall of S ms measures between S - 2 and S ms
+MAX_STALLS_REPORTED = 50  # in the JSON (the longest); the text report shows the first STALLS_SHOWN
+STALLS_SHOWN = 8
+LIFESPAN_STALLS_SHOWN = 3  # lifespan stalls repeat per TestClient: the first few say what ran
 PROBE_MODULE = "_asgi_migrate_verify"
 PLUGIN_MODULE = "_asgi_migrate_verify_plugin"
 CONFIG_KEY = "verify-allow"
@@ -244,11 +247,15 @@ class Lag:
     max_ms: float = 0.0
     stalls: int = 0
     hist: dict[int, int] = field(default_factory=dict)  # tenths of a ms -> samples
+    wall_max_ms: float = 0.0  # the raw lateness, waiting for a CPU included
+    cpu_wait_ms: float = 0.0  # time the loop thread was runnable but not scheduled, subtracted
 
     def add(self, data: dict[str, Any]) -> None:
         self.samples += int(data.get("samples", 0))
         self.max_ms = max(self.max_ms, float(data.get("max_ms", 0.0)))
         self.stalls += int(data.get("stalls", 0))
+        self.wall_max_ms = max(self.wall_max_ms, float(data.get("wall_max_ms", data.get("max_ms", 0.0))))
+        self.cpu_wait_ms += float(data.get("cpu_wait_ms", 0.0))
         for k, n in (data.get("hist") or {}).items():
             self.hist[int(k)] = self.hist.get(int(k), 0) + int(n)
 
@@ -265,7 +272,8 @@ class Lag:
 
     def as_dict(self) -> dict[str, Any]:
         return {"samples": self.samples, "max_ms": round(self.max_ms, 3), "p99_ms": self.percentile(0.99),
-                "stalls": self.stalls}
+                "stalls": self.stalls, "wall_max_ms": round(self.wall_max_ms, 3),
+                "cpu_wait_ms": round(self.cpu_wait_ms, 3)}
 
 
 @dataclass
@@ -276,9 +284,19 @@ class Results:
     allowed: dict[str, int] = field(default_factory=dict)
     lag: Lag = field(default_factory=Lag)
     per_test: dict[str, Lag] = field(default_factory=dict)
-    stalls: list[tuple[float, str]] = field(default_factory=list)
+    stalls: list[dict[str, Any]] = field(default_factory=list)  # the longest, each with what ran (see the probe)
     errors: list[str] = field(default_factory=list)
     interval_ms: float = MONITOR_INTERVAL_MS
+    cpu_wait_measured: bool = False  # every process subtracted the time its loop threads waited for a CPU
+    gc_full: dict[str, float] = field(default_factory=lambda: {"count": 0, "max_ms": 0.0})
+    # lag while an ASGI lifespan startup/shutdown ran (no request is served then): apart from ``lag``
+    lifespan: Lag = field(default_factory=Lag)
+    lifespan_stalls: list[dict[str, Any]] = field(default_factory=list)
+    lifespan_phases: dict[str, int] = field(default_factory=dict)
+
+    def counted_max_ms(self, include_lifespan: bool = False) -> float:
+        """The lag the threshold applies to: serving lag, and the lifespan's too when asked."""
+        return max(self.lag.max_ms, self.lifespan.max_ms) if include_lifespan else self.lag.max_ms
 
 
 def load_results(folder: Path) -> Results:
@@ -294,6 +312,11 @@ def load_results(folder: Path) -> Results:
         out.processes += 1
         out.loops += int(data.get("loops", 0))
         out.interval_ms = float(data.get("interval_ms", out.interval_ms))
+        gc_full = data.get("gc_full") or {}
+        out.gc_full = {"count": out.gc_full["count"] + int(gc_full.get("count", 0)),
+                       "max_ms": max(out.gc_full["max_ms"], float(gc_full.get("max_ms", 0.0)))}
+        measured = bool(data.get("cpu_wait_measured")) or not data.get("loops")
+        out.cpu_wait_measured = measured if out.processes == 1 else out.cpu_wait_measured and measured
         for c in data.get("calls", []):
             frames = [Frame(str(p), int(n), str(fn), bool(a)) for p, n, fn, a in c["frames"]]
             key = (c["func"], tuple((f.path, f.line, f.function) for f in frames))
@@ -310,10 +333,18 @@ def load_results(folder: Path) -> Results:
         out.lag.add(data.get("lag", {}))
         for test, lag in data.get("per_test", {}).items():
             out.per_test.setdefault(test, Lag()).add(lag)
-        out.stalls += [(float(ms), str(t)) for ms, t in data.get("stalls", [])]
+        out.stalls += [dict(st, pid=data.get("pid")) for st in data.get("stalls", []) if isinstance(st, dict)]
+        lifespan = data.get("lifespan") or {}
+        out.lifespan.add(lifespan)
+        for kind, n in (lifespan.get("phases") or {}).items():
+            out.lifespan_phases[kind] = out.lifespan_phases.get(kind, 0) + int(n)
+        out.lifespan_stalls += [dict(st, pid=data.get("pid")) for st in lifespan.get("stalls_kept", [])
+                                if isinstance(st, dict)]
         out.errors += [e for e in data.get("errors", []) if e not in out.errors]
     out.calls = sorted(by_key.values(), key=lambda c: (c.site.path, c.site.line, c.frame.path, c.frame.line, c.func))
-    out.stalls.sort(reverse=True)
+    for stalls in (out.stalls, out.lifespan_stalls):
+        stalls.sort(key=lambda st: -float(st.get("ms", 0.0)))
+        del stalls[MAX_STALLS_REPORTED:]
     return out
 
 
@@ -347,7 +378,7 @@ def catalog_entries(calls: Iterable[RuntimeCall]) -> list[str]:
 
 
 def outcomes(results: Results, scope_rels: set[str], open_static: dict[str, int],
-             command_ok: bool) -> dict[str, Any]:
+             command_ok: bool, include_lifespan: bool = False) -> dict[str, Any]:
     """Per module: failed with what blocked (attributed to the ``async def`` that ran it), or verified
     when it is in scope, has no open static finding and the command succeeded."""
     from .manifest import VerifyOutcome
@@ -365,7 +396,8 @@ def outcomes(results: Results, scope_rels: set[str], open_static: dict[str, int]
         text += ": " + ", ".join(f"{f} x{n}" for f, n in sorted(funcs.items()))
         text += f" ({sum(c.total_ms for c in group):.1f} ms)"
         blocking.setdefault(site.path, []).append(text)
-    lag = round(results.lag.max_ms, 3) if results.lag.samples else None
+    lag = round(results.counted_max_ms(include_lifespan), 3) if results.lag.samples or results.lifespan.samples \
+        else None
     out: dict[str, Any] = {rel: VerifyOutcome(False, items, lag) for rel, items in blocking.items()}
     if command_ok:
         for rel in scope_rels:
@@ -394,7 +426,7 @@ def group_calls(calls: Iterable[RuntimeCall]) -> list[tuple[Frame, Frame, list[R
 
 
 def print_report(results: Results, threshold_ms: float, console: Console, command_rc: int,
-                 not_verified: dict[str, int]) -> None:
+                 not_verified: dict[str, int], include_lifespan: bool = False) -> None:
     calls = results.calls
     if calls:
         total = sum(c.count for c in calls)
@@ -429,13 +461,38 @@ def print_report(results: Results, threshold_ms: float, console: Console, comman
     else:
         console.print("No blocking call from the project ran on an event loop.")
     lag = results.lag
-    if lag.samples:
+    lifespan = results.lifespan
+    if lag.samples or lifespan.samples:
         p99 = lag.percentile(0.99)
         over = lag.max_ms > threshold_ms
         mark = "[red]" if over else ""
+        where = ", outside ASGI lifespan startup/shutdown" if lifespan.samples else ""
         console.print(f"\nEvent-loop lag ({results.loops} loop run(s), {lag.samples} samples every "
-                      f"{results.interval_ms:g} ms): {mark}max {lag.max_ms:.1f} ms{'[/red]' if over else ''}, "
+                      f"{results.interval_ms:g} ms{where}): {mark}max {lag.max_ms:.1f} ms{'[/red]' if over else ''}, "
                       f"p99 {p99:.1f} ms, {lag.stalls} stall(s) over {threshold_ms:g} ms")
+        if lifespan.samples:
+            phases = ", ".join(f"{n} {kind}(s)" for kind, n in sorted(results.lifespan_phases.items(), reverse=True)
+                               if n)
+            over = include_lifespan and lifespan.max_ms > threshold_ms
+            mark = "[red]" if over else ""
+            verdict = ("counted (--lag-include-lifespan)" if include_lifespan else
+                       "not counted: a server serves no request before startup completes or after shutdown "
+                       "starts (--lag-include-lifespan counts it)")
+            console.print(f"Lag during ASGI lifespan startup/shutdown ({phases}, {lifespan.samples} samples): "
+                          f"{mark}max {lifespan.max_ms:.1f} ms{'[/red]' if over else ''}, "
+                          f"p99 {lifespan.percentile(0.99):.1f} ms, {lifespan.stalls} stall(s) over "
+                          f"{threshold_ms:g} ms; {verdict}")
+        cpu_wait = lag.cpu_wait_ms + lifespan.cpu_wait_ms
+        if cpu_wait >= 1.0:
+            console.print(f"  not counted: {cpu_wait:.0f} ms the loop threads were runnable but waiting for a "
+                          f"CPU (the machine was busy); raw lateness up to "
+                          f"{max(lag.wall_max_ms, lifespan.wall_max_ms):.1f} ms", markup=False)
+        if results.gc_full["count"]:
+            console.print(f"  garbage collector: {results.gc_full['count']:g} full collection(s), the longest "
+                          f"{results.gc_full['max_ms']:.1f} ms (it holds the GIL: every loop waits)", markup=False)
+        if not results.cpu_wait_measured:
+            console.print("  (time waiting for a CPU not measured on this system: the figures include it)",
+                          markup=False)
         slow = sorted(((t, v) for t, v in results.per_test.items() if v.samples), key=lambda tv: -tv[1].max_ms)
         if slow:
             table = Table(title="Slowest tests by loop lag", title_justify="left")
@@ -444,6 +501,11 @@ def print_report(results: Results, threshold_ms: float, console: Console, comman
             for test, v in slow[:10]:
                 table.add_row(test, f"{v.max_ms:.1f}", f"{v.percentile(0.99):.1f}", str(v.stalls))
             console.print(table)
+        if results.stalls:
+            print_stalls(results.stalls, threshold_ms, console)
+        if results.lifespan_stalls:
+            print_stalls(results.lifespan_stalls, threshold_ms, console, LIFESPAN_STALLS_SHOWN,
+                         "Lifespan startup/shutdown stalls")
     else:
         console.print("\nNo event loop ran in the command's Python processes: no lag figures.")
     if results.allowed:
@@ -458,7 +520,73 @@ def print_report(results: Results, threshold_ms: float, console: Console, comman
         console.print(f"[red]the command itself failed (exit code {command_rc})[/red]")
 
 
-def to_json(results: Results, threshold_ms: float, command: Sequence[str], command_rc: int) -> dict[str, Any]:
+def _frame_text(frame: dict[str, Any]) -> str:
+    if not frame.get("line"):  # the probe's own frame: the wrapper over a blocking function
+        return f"{frame['function']} ({frame['path']})"
+    return f"{frame['path']}:{frame['line']} ({frame['function']})"
+
+
+def stack_summary(frames: list[dict[str, Any]]) -> str:
+    """A sampled stack in one line: the innermost frame (what ran), the innermost project frame (what led
+    to it) and the outermost (the callback or task the loop was running), innermost first."""
+    if not frames:
+        return "(no Python frame below the loop)"
+    picked = [frames[0]]
+    project = next((f for f in frames if f.get("project")), None)
+    if project is not None and project is not frames[0]:
+        picked.append(project)
+    if frames[-1] is not picked[-1] and frames[-1] is not frames[0]:
+        picked.append(frames[-1])
+    text = " <- ".join(_frame_text(f) for f in picked)
+    return text + (f" [{len(frames)} frames]" if len(frames) > len(picked) else "")
+
+
+def stall_lines(stall: dict[str, Any]) -> list[str]:
+    """What one stall's samples say ran on the loop, most sampled first."""
+    facts = []
+    if stall.get("cpu_wait_ms"):
+        facts.append(f"{stall.get('wall_ms', stall['ms']):.1f} ms late, {stall['cpu_wait_ms']:.0f} ms of it waiting "
+                     "for a CPU")
+    if stall.get("cpu_ms") is not None and stall.get("window_ms"):
+        facts.append(f"loop thread CPU {stall['cpu_ms']:.0f} of {stall['window_ms']:.0f} ms")
+    if stall.get("gc_ms"):
+        facts.append(f"GC {stall['gc_ms']:.0f} ms")
+    samples = int(stall.get("samples", 0))
+    facts.append(f"{samples} sample(s)" if "samples" in stall else "not sampled")
+    head = (f"{stall['ms']:.1f} ms" + ("" if stall.get("counted", True) else " (under the threshold once the CPU "
+                                       "wait is taken out)") +
+            (f" in {stall['phase']}" if stall.get("phase") else "") +
+            (f" in {stall['test']}" if stall.get("test") else "") + ": " + ", ".join(facts))
+    lines = [head]
+    if stall.get("gc_ms") and stall.get("window_ms") and stall["gc_ms"] >= 0.5 * stall["window_ms"]:
+        lines.append("  mostly garbage collection: a full collection walks every object of the process (the test "
+                     "runner's too), wherever an allocation triggers it")
+    for st in stall.get("stacks", [])[:3]:
+        if st.get("idle"):
+            lines.append(f"  {st['count']}x idle: the loop was waiting in select, no callback running "
+                         "(the GIL or the CPU was elsewhere)")
+        else:
+            lines.append(f"  {st['count']}x {stack_summary(st['frames'])}")
+    for other in stall.get("others", [])[:2]:
+        lines.append(f"  meanwhile {other['thread']} (busy, {other['count']}x): {stack_summary(other['frames'])}")
+    if "samples" in stall and not samples:
+        lines.append("  no sample: a stall shorter than the sampling trigger, or one C call holding the GIL")
+    return lines
+
+
+def print_stalls(stalls: list[dict[str, Any]], threshold_ms: float, console: Console, shown: int = STALLS_SHOWN,
+                 title: str = "Loop stalls") -> None:
+    console.print(f"\n{title} over {threshold_ms:g} ms, longest first, with what the loop thread ran "
+                  f"(its stack sampled during the stall; most sampled first):", markup=False)
+    for stall in stalls[:shown]:
+        for i, line in enumerate(stall_lines(stall)):
+            console.print(("  " if i == 0 else "    ") + line, markup=False, overflow="fold")
+    if len(stalls) > shown:
+        console.print(f"  ... {len(stalls) - shown} more in the JSON report (-o)", markup=False)
+
+
+def to_json(results: Results, threshold_ms: float, command: Sequence[str], command_rc: int,
+            include_lifespan: bool = False) -> dict[str, Any]:
     return {
         "command": list(command), "returncode": command_rc, "threshold_ms": threshold_ms,
         "processes": results.processes, "loops": results.loops,
@@ -469,7 +597,10 @@ def to_json(results: Results, threshold_ms: float, command: Sequence[str], comma
         "suggested_blocking_calls": catalog_entries(results.calls),
         "lag": {**results.lag.as_dict(), "interval_ms": results.interval_ms,
                 "per_test": {t: v.as_dict() for t, v in sorted(results.per_test.items())},
-                "longest_stalls": [{"ms": ms, "test": t} for ms, t in results.stalls]},
+                "cpu_wait_measured": results.cpu_wait_measured, "gc_full": results.gc_full,
+                "longest_stalls": results.stalls,
+                "lifespan": {**results.lifespan.as_dict(), "phases": results.lifespan_phases,
+                             "counted": include_lifespan, "longest_stalls": results.lifespan_stalls}},
         "allowed": results.allowed, "errors": results.errors,
     }
 
@@ -485,8 +616,10 @@ class VerifyRun:
 
 def verify(root: Path, config: Any, command: Sequence[str], *, modules: Sequence[str] = (),
            allow: Sequence[str] = (), threshold_ms: float = DEFAULT_LAG_THRESHOLD_MS,
-           console: Console | None = None, output: Path | None = None, cwd: Path | None = None) -> VerifyRun:
-    """Run the whole phase; ``VerifyError`` for exit-2 problems, else the exit code and results."""
+           console: Console | None = None, output: Path | None = None, cwd: Path | None = None,
+           include_lifespan: bool = False) -> VerifyRun:
+    """Run the whole phase; ``VerifyError`` for exit-2 problems, else the exit code and results.
+    ``include_lifespan``: lag during ASGI lifespan startup/shutdown counts against the threshold too."""
     from .engine import scan
     from .manifest import Manifest, ManifestError, editing
 
@@ -512,17 +645,20 @@ def verify(root: Path, config: Any, command: Sequence[str], *, modules: Sequence
     for f in static.findings:
         open_static[f.path] = open_static.get(f.path, 0) + 1
     not_verified = {rel: n for rel, n in open_static.items() if rel in scope.rels}
-    print_report(results, threshold_ms, console, rc, not_verified)
+    print_report(results, threshold_ms, console, rc, not_verified, include_lifespan)
     if output:
-        output.write_text(json.dumps(to_json(results, threshold_ms, command, rc), indent=2) + "\n", encoding="utf-8")
+        output.write_text(json.dumps(to_json(results, threshold_ms, command, rc, include_lifespan), indent=2) + "\n",
+                          encoding="utf-8")
     if has_manifest:
         try:
             with editing(root) as manifest:
-                manifest.record_verify(outcomes(results, scope.rels, open_static, rc == 0), command=shlex.join(command))
+                manifest.record_verify(outcomes(results, scope.rels, open_static, rc == 0, include_lifespan),
+                                       command=shlex.join(command))
         except (ManifestError, OSError) as exc:
             raise VerifyError(f"verify ran, but the manifest was not updated: {exc}") from None
     broken = [e for e in results.errors if "not installed" in e]
-    lag_over = results.lag.samples > 0 and results.lag.max_ms > threshold_ms
+    lag_max = results.counted_max_ms(include_lifespan)
+    lag_over = lag_max > threshold_ms
     if broken:
         code = EXIT_ERROR
     elif results.calls or lag_over or rc != 0:
@@ -536,7 +672,9 @@ def verify(root: Path, config: Any, command: Sequence[str], *, modules: Sequence
         reasons.append(f"{sum(c.count for c in results.calls)} blocking call(s) from "
                        f"{len(group_calls(results.calls))} project frame(s)")
     if lag_over:
-        reasons.append(f"max loop lag {results.lag.max_ms:.1f} ms over {threshold_ms:g} ms")
+        reasons.append(f"max loop lag {lag_max:.1f} ms over {threshold_ms:g} ms" +
+                       (" (lifespan included)" if include_lifespan and results.lifespan.max_ms > results.lag.max_ms
+                        else ""))
     if rc != 0:
         reasons.append(f"the command exited {rc}")
     console.print(verdict + (": " + "; ".join(reasons) if reasons else ""))
