@@ -175,10 +175,10 @@ def _line_key(stmt: cst.BaseStatement) -> _Key | None:
     imp = _import_line(stmt)
     if imp is None:
         return None
-    if isinstance(imp, cst.Import) and len(imp.names) == 1 and imp.names[0].asname is None:
-        return ("import", _module_of(stmt))
+    if isinstance(imp, cst.Import) and len(imp.names) == 1:
+        return ("import", _module_of(stmt))  # `import a.b as c` sorts by `a.b`, as isort and ruff do
     if isinstance(imp, cst.Import):
-        return None  # `import a, b` / `import a as b`: a hand-made block, not a sorted one
+        return None  # `import a, b`: a hand-made block, not a sorted one
     return ("from", _module_of(stmt))
 
 

@@ -24,8 +24,10 @@ The function is pure: source and findings in, new source and the fate of every f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
@@ -33,6 +35,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import (
     CodeRange,
     ExpressionContextProvider,
+    MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
     ScopeProvider,
@@ -266,7 +269,31 @@ class _Planner:
 # The codemod
 # ---------------------------------------------------------------------------------------------
 
-class OffloadCommand(VisitorBasedCodemodCommand):
+class _OwnTree:
+    """Resolve metadata on the tree as given instead of a deep copy of it (what ``Codemod`` does by
+    default, about a tenth of a large file's rewrite): the tree is parsed for this one rewrite and
+    nothing else holds it. Also used for the import pass that follows."""
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Iterator[cst.Module]:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        with self.resolve(wrapper):  # type: ignore[attr-defined]
+            old, self.context = self.context, replace(self.context, wrapper=wrapper)  # type: ignore[has-type]
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=old.wrapper)
+
+    def _instantiate_and_run(self, transform: type, tree: cst.Module) -> cst.Module:
+        return _own_tree(transform)(self.context).transform_module(tree)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _own_tree(transform: type) -> type:
+    return type(f"OwnTree{transform.__name__}", (_OwnTree, transform), {})
+
+
+class OffloadCommand(_OwnTree, VisitorBasedCodemodCommand):
     """Replace blocking calls in ``async def`` bodies with ``await asyncio.to_thread(...)``.
 
     ``f(a, b=c)`` becomes ``await asyncio.to_thread(f, a, b=c)``; chains and calls with blocking
