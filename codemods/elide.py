@@ -1,24 +1,25 @@
-"""Elide the bodies of functions a rewrite does not touch, so libcst only parses and analyses the rest.
+'''Elide the bodies of functions a rewrite does not touch, so libcst only parses and analyses the rest.
 
 libcst's parser and its scope/position/parent providers cost far more than the edit itself (on a
 23,000-line module: about 3 s to parse and 15 s of metadata on this machine), and a file with one
 finding pays for every line of it. ``elide`` keeps line numbers and columns intact (so finding
 positions still point at the same calls) and replaces the body of each function that holds no
-finding with marker lines::
+finding with one string literal over the same lines (one node for libcst, where comment lines would
+cost several nodes each)::
 
     def unrelated(x):                      def unrelated(x):
-        total = 0                              pass  # am-elided:<nonce>:12
-        for i in x:                  ->        # am-elided:<nonce>:13
-            total += i                         # am-elided:<nonce>:14
-        return total                           # am-elided:<nonce>:15
+        total = 0                              """am-elided:<nonce>:12:15
+        for i in x:                  ->
+            total += i
+        return total                       """
 
-``restore`` puts every original line back in place of its marker in the rewritten text. A rewrite
+``restore`` puts the original lines back in place of each marker in the rewritten text. A rewrite
 never edits inside an elided body (it holds no finding), so the original bytes come back unchanged;
-when a marker line is missing, moved or altered, ``restore`` returns ``None`` and the caller falls
-back to the whole file. Headers (decorators, signature, ``async``) stay, so which names a module
+when a marker is missing, moved or altered, ``restore`` returns ``None`` and the caller falls back to
+the whole file. Headers (decorators, signature, ``async``) stay, so which names a module
 binds and which functions are coroutines is unchanged; bodies that hold ``global``/``nonlocal`` or
 one of the caller's ``keep`` tokens stay whole.
-"""
+'''
 
 from __future__ import annotations
 
@@ -43,33 +44,34 @@ def split_lines(text: str) -> list[str]:
 class Elision:
     source: str  # the reduced source, same line count and columns as the original
     original_lines: list[str]
-    placeholders: dict[int, str]  # 1-based line number -> the placeholder line written there
+    regions: dict[int, list[str]]  # first line (1-based) of each elided body -> the lines written there
     nonce: str
     lines_elided: int
 
     def restore(self, rewritten: str) -> str | None:
         """``rewritten`` (the reduced source after a rewrite) with the elided lines put back, or ``None``
         when a placeholder did not come through unchanged."""
-        marker = re.compile(rf"am-elided:{self.nonce}:(\d+)(?:\r\n|\r|\n)?$")
+        marker = re.compile(rf'"""am-elided:{self.nonce}:(\d+):(\d+)')
+        lines = split_lines(rewritten)
         out: list[str] = []
-        seen = 0
-        previous = 0  # the marker on the line before, 0 when that line was not one
-        last = 0
-        for line in split_lines(rewritten):
-            match = marker.search(line)
+        seen, last, i = 0, 0, 0
+        while i < len(lines):
+            match = marker.search(lines[i])
             if match is None:
-                out.append(line)
-                previous = 0
+                if f"am-elided:{self.nonce}" in lines[i]:
+                    return None
+                out.append(lines[i])
+                i += 1
                 continue
-            number = int(match.group(1))
-            # markers come back exactly, in order, each elided body as one unbroken run of lines
-            if self.placeholders.get(number) != line or number <= last \
-                    or ((number - 1) in self.placeholders) != (previous == number - 1):
+            first, end = int(match.group(1)), int(match.group(2))
+            written = self.regions.get(first)
+            # each marker comes back exactly, whole, once and in order
+            if written is None or first <= last or lines[i:i + len(written)] != written \
+                    or end != first + len(written) - 1:
                 return None
-            seen += 1
-            previous = last = number
-            out.append(self.original_lines[number - 1])
-        if seen != len(self.placeholders):
+            out += self.original_lines[first - 1:end]
+            seen, last, i = seen + 1, first, i + len(written)
+        if seen != len(self.regions):
             return None
         return "".join(out)
 
@@ -87,7 +89,7 @@ def elide(source: str, spans: Iterable[tuple[int, int]], keep: Sequence[str] = (
     nonce = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     if f"am-elided:{nonce}" in source:  # cannot happen in practice; never risk a clash
         return None
-    placeholders: dict[int, str] = {}
+    regions: dict[int, list[str]] = {}
     for fn in _functions(tree.body):
         start = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
         end = fn.end_lineno or fn.lineno
@@ -104,23 +106,38 @@ def elide(source: str, spans: Iterable[tuple[int, int]], keep: Sequence[str] = (
         if any(token in segment for token in keep) or _binds_outside(fn):
             continue
         indent = _INDENT.match(head).group()  # type: ignore[union-attr]
-        for number in range(first, end + 1):
-            ending = lines[number - 1][len(lines[number - 1].rstrip("\r\n")):]
-            text = f"pass  # am-elided:{nonce}:{number}" if number == first else f"# am-elided:{nonce}:{number}"
-            placeholders[number] = f"{indent}{text}{ending}"
-    if not placeholders:
+        endings = [line[len(line.rstrip("\r\n")):] for line in lines[first - 1:end]]
+        written = [f'{indent}"""am-elided:{nonce}:{first}:{end}{endings[0]}']
+        written += endings[1:-1] + [f'"""{endings[-1]}']
+        regions[first] = written
+    if not regions:
         return None
-    reduced = [placeholders.get(i, line) for i, line in enumerate(lines, 1)]
-    return Elision("".join(reduced), lines, placeholders, nonce, len(placeholders))
+    reduced: list[str] = []
+    number = 1
+    for first in sorted(regions):
+        reduced += lines[number - 1:first - 1] + regions[first]
+        number = first + len(regions[first])
+    reduced += lines[number - 1:]
+    elided = sum(len(w) for w in regions.values())
+    return Elision("".join(reduced), lines, regions, nonce, elided)
 
 
 def _functions(body: list[ast.stmt]) -> Iterable[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Module-level functions and methods, through nested classes (not functions nested in functions)."""
+    """Module-level functions and methods, through nested classes and module-level ``if``/``try``
+    blocks (``if TYPE_CHECKING:``, ``try: ... except ImportError:``), not functions nested in functions."""
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield node
         elif isinstance(node, ast.ClassDef):
             yield from _functions(node.body)
+        elif isinstance(node, ast.If):
+            yield from _functions(node.body)
+            yield from _functions(node.orelse)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            for part in (node.body, node.orelse, node.finalbody):  # type: ignore[attr-defined]
+                yield from _functions(part)
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                yield from _functions(handler.body)
 
 
 def _binds_outside(fn: ast.AST) -> bool:

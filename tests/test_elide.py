@@ -39,8 +39,8 @@ def test_positions_and_line_count_are_kept() -> None:
     assert e is not None and e.lines_elided == 9
     assert len(split_lines(e.source)) == len(split_lines(src))
     assert split_lines(e.source)[:5] == split_lines(src)[:5]
-    assert "def unrelated(items):\n    pass  # am-elided:" in e.source
-    assert "    def size(self):\n        pass  # am-elided:" in e.source
+    assert f'def unrelated(items):\n    """am-elided:{e.nonce}:9:13\n\n\n\n"""\n' in e.source
+    assert f'    def size(self):\n        """am-elided:{e.nonce}:18:21\n\n\n"""\n' in e.source
     assert compile(e.source, "x", "exec")
     assert e.restore(e.source) == src
 
@@ -57,17 +57,30 @@ def test_tampered_marker_gives_none() -> None:
     e = elide(src, [(2, 2)])
     assert e is not None
     lines = split_lines(e.source)
-    marker = next(i for i, line in enumerate(lines) if "am-elided" in line and "pass" not in line)
+    marker = next(i for i, line in enumerate(lines) if "am-elided" in line)
     moved = lines[:marker] + lines[marker + 1:] + [lines[marker]]
     assert e.restore("".join(moved)) is None
     assert e.restore("".join(lines[:marker] + lines[marker + 1:])) is None  # a marker lost
-    assert e.restore(e.source.replace("        # am-elided", "    # am-elided", 1)) is None  # re-indented
+    assert e.restore("".join(lines[:marker + 1] + lines[marker + 2:])) is None  # a line of its region lost
+    assert e.restore(e.source.replace('    """am-elided', '  """am-elided', 1)) is None  # re-indented
+    first = e.source.index('"""am-elided')
+    assert e.restore(e.source[:first] + "x = " + e.source[first:]) is None  # changed around the marker
 
 
 def test_functions_with_findings_keep_their_bodies() -> None:
     src = "async def h(p):\n    x = 1\n    y = 2\n    z = 3\n    open(p).read()\n" + UNRELATED
     e = elide(src, [(5, 5)])
     assert e is not None and "    open(p).read()\n" in e.source and "    x = 1\n" in e.source
+
+
+def test_functions_under_module_level_if_and_try_are_elided() -> None:
+    src = ("import os\n\nif os.name:\n" + UNRELATED.replace("\n", "\n    ").rstrip(" ") +
+           "\ntry:\n    import json\nexcept ImportError:\n    def load(p):\n        a = 1\n        b = 2\n        c = 3\n"
+           "        return a + b\n\n\nasync def h(p):\n    os.remove(p)\n")
+    compile(src, "x", "exec")
+    e = elide(src, [(len(split_lines(src)), len(split_lines(src)))])
+    assert e is not None and e.source.count('"""am-elided') == 3
+    assert e.restore(e.source) == src
 
 
 def test_keep_tokens_global_and_one_line_bodies_stay_whole() -> None:
