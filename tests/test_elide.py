@@ -75,8 +75,8 @@ def test_functions_with_findings_keep_their_bodies() -> None:
 
 def test_functions_under_module_level_if_and_try_are_elided() -> None:
     src = ("import os\n\nif os.name:\n" + UNRELATED.replace("\n", "\n    ").rstrip(" ") +
-           "\ntry:\n    import json\nexcept ImportError:\n    def load(p):\n        a = 1\n        b = 2\n        c = 3\n"
-           "        return a + b\n\n\nasync def h(p):\n    os.remove(p)\n")
+           "\ntry:\n    import json\nexcept ImportError:\n    def load(p):\n        a = 1\n        b = 2\n"
+           "        c = 3\n        return a + b\n\n\nasync def h(p):\n    os.remove(p)\n")
     compile(src, "x", "exec")
     e = elide(src, [(len(split_lines(src)), len(split_lines(src)))])
     assert e is not None and e.source.count('"""am-elided') == 3
