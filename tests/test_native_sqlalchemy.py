@@ -407,3 +407,37 @@ def test_legacy_query_translations_return_what_query_returned(tmp_path: Path, mo
         engine.dispose()
         got = asyncio.run(run_migrated(migrated[name], seeded(name)))
         assert got == want, (name, got, want)
+
+
+# --------------------------------------------------------------------------- session factories
+
+
+def _tree(case: Path) -> dict[str, str]:
+    return {rel: before for rel, before, _ in _case_files(case)}
+
+
+def test_session_factory_is_converted_by_the_target_not_kept_sync() -> None:
+    """``get_db = contextmanager(get_session)``: the target converts the generator, callers use ``async with``."""
+    plan, _ = native_project(_tree(GOLDEN / "sqlalchemy_session_factory_two_modules"), targets=[SqlAlchemyTarget()])
+    assert "app.db.get_session" in plan.target_async
+    assert not any(s.function == "app.db.get_session" for s in plan.stops)
+    assert plan.files["app/models.py"].async_with
+    assert "app.db.get_session" not in plan.async_functions
+
+
+def test_session_factory_with_a_sync_user_stays_sync_with_the_reason() -> None:
+    plan, _ = native_project(_tree(GOLDEN / "sqlalchemy_session_factory_refused"), targets=[SqlAlchemyTarget()])
+    assert "app.db.get_session" not in plan.target_async
+    stop = next(s for s in plan.stops if s.function == "app.db.get_session")
+    assert "stays sync" in stop.reason and "nightly" in stop.reason
+
+
+def test_session_factory_blocked_at_import_time() -> None:
+    source = (GOLDEN / "sqlalchemy_session_factory_two_modules" / "before" / "app" / "db.py").read_text()
+    assert [f.blocked for f in SqlAlchemyTarget().session_factories(source)] == [""]
+    listened = source + '\nevent.listen(engine, "connect", print)\n'
+    (factory,) = SqlAlchemyTarget().session_factories(listened)
+    assert "event.listen" in factory.blocked and "sync_engine" in factory.blocked
+    creator = source.replace('create_engine("sqlite:///app.db")', 'create_engine("sqlite://", creator=connect)')
+    (factory,) = SqlAlchemyTarget().session_factories(creator)
+    assert "creator=" in factory.blocked

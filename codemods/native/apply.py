@@ -130,6 +130,8 @@ def _rewrite(module: cst.Module, path: str, fp: FilePlan, targets: Sequence[Targ
         if isinstance(node, cst.FunctionDef):
             defs[(positions[node.name].start.line, node.name.value)] = node
     make_async = {defs[k] for k in fp.make_async if k in defs}
+    # functions a target makes async itself (session factories): async for the targets, left to them
+    target_async = {defs[k] for k in fp.target_async if k in defs}
     synthetic_parent: dict[cst.CSTNode, cst.CSTNode | None] = {}
 
     def parent(node: cst.CSTNode) -> cst.CSTNode | None:
@@ -144,7 +146,7 @@ def _rewrite(module: cst.Module, path: str, fp: FilePlan, targets: Sequence[Targ
         return current
 
     def is_async_after(fn: cst.FunctionDef) -> bool:
-        return fn.asynchronous is not None or fn in make_async
+        return fn.asynchronous is not None or fn in make_async or fn in target_async
 
     ctx = TargetContext(config, module, path, is_async_after, enclosing_function, parent)
     by_name = {t.name: t for t in targets}
@@ -166,7 +168,7 @@ def _rewrite(module: cst.Module, path: str, fp: FilePlan, targets: Sequence[Targ
                                                             for f, line, why in ctx.review],
                           offloaded=transformer.offloaded_fixed)
     if code != module.code:
-        result.target_async = _made_async(module, positions, new, set(fp.make_async))
+        result.target_async = _made_async(module, positions, new, set(fp.make_async) | set(fp.target_async))
     return result
 
 
@@ -283,6 +285,8 @@ class _Transformer(cst.CSTTransformer):
             if node is not None:
                 self.convert[node] = (f, name)
         self.awaits = {n for p in fp.await_calls if (n := _call_at(by_pos, p)) is not None}
+        # `with f() as x:` where f() is now an async context manager (a session factory): `async with`
+        self.async_with = {n for p in fp.async_with if (n := _call_at(by_pos, p)) is not None}
         # offloaded sites: the `f` of to_thread(f, ...) or a call inside to_thread(lambda: ...)
         self.offloaded: dict[cst.CSTNode, tuple[str, Finding | None, str]] = {}
         for p, action in fp.unoffload.items():
@@ -361,6 +365,12 @@ class _Transformer(cst.CSTTransformer):
     # ----- visitors -----------------------------------------------------------------------------------
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if original_node in self.make_async and updated_node.asynchronous is None:
+            return updated_node.with_changes(asynchronous=cst.Asynchronous())
+        return updated_node
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
+        if updated_node.asynchronous is None and len(original_node.items) == 1 \
+                and original_node.items[0].item in self.async_with:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 

@@ -98,11 +98,17 @@ class FilePlan:
     # targets whose ``rewrite_module`` must run here even without a converted call: this module defines an
     # object (engine, client) whose uses elsewhere are converted
     module_targets: set[str] = field(default_factory=set)
+    # sync functions a target's module rewrite makes async itself (session-factory generators): (line, name) ->
+    # qualname; the driver reports them async to the targets (``TargetContext.is_async_after``) without
+    # touching them
+    target_async: dict[tuple[int, str], str] = field(default_factory=dict)
+    # ``with f() as x:`` whose ``f()`` (its position) becomes an async context manager: ``async with``
+    async_with: set[Pos] = field(default_factory=set)
 
     @property
     def empty(self) -> bool:
         return not (self.convert or self.make_async or self.await_calls or self.unoffload or self.review
-                    or self.offload or self.module_targets)
+                    or self.offload or self.module_targets or self.target_async or self.async_with)
 
 
 @dataclass
@@ -296,6 +302,12 @@ class Planner:
         # function -> handled findings its target refused last round: (finding, target, reason)
         self.refused: dict[str, list[tuple[Finding, str, str]]] = {}
         self.target_async: set[str] = set()  # functions a target's module rewrite makes async itself
+        # session-factory generators a target converts itself when every use of them is async after the
+        # rewrite: qualname -> (target name, the target's ``SessionFactory``)
+        self.factories: dict[str, tuple[str, object]] = {}
+        self.refs: dict[str, list[tuple[str, Reference]]] | None = None
+        # every candidate, converted or not: (module, name or alias) -> qualname
+        self.factory_names: dict[tuple[str, str], str] = {}
         self._direct: dict[str, list[Finding]] = {}
         # converted sites found unsafe after the fact (a definition they need stays sync): plan again
         self.extra_refused: dict[tuple[str, int, int], str] = {}
@@ -352,11 +364,136 @@ class Planner:
                 elif s.target is not None and not s.site.awaited:
                     self.callers.setdefault(s.target, []).append((q, s.site))
 
+    def _references(self) -> dict[str, list[tuple[str, Reference]]]:
+        if self.refs is None:
+            self.refs = {}
+            for path, source in self.sources.items():
+                for r in references(source):
+                    self.refs.setdefault(r.name, []).append((path, r))
+        return self.refs
+
+    # ----- session factories: generators a target converts itself -----------------------------------
+    def _collect_factories(self) -> None:
+        """Candidates (``SessionFactory``) of every module, checked where they are used: each call must be the
+        only item of a ``with`` statement, no other reference may call it synchronously, and each import-time use
+        must be one the target rewrites. A candidate that passes is treated as converted by its target (its
+        callers become async); ``_factory_sync_use`` drops it when some use stays sync."""
+        for module in self.project.modules.values():
+            source = self.sources.get(module.path)
+            if source is None:
+                continue
+            for t in self.targets:
+                finder = getattr(t, "session_factories", None)
+                if finder is None:
+                    continue
+                try:
+                    found = finder(source)
+                except Exception:  # noqa: BLE001 - a target bug must not stop the phase
+                    continue
+                for factory in found:
+                    q = next((q for q, fn in module.functions.items()
+                              if fn.line == factory.line and fn.name == factory.name), None)
+                    if q is None or self.project.functions[q].is_async:
+                        continue
+                    if not (factory.decorated or factory.aliases):
+                        continue  # a plain dependency generator: the target converts it on its own (Depends only)
+                    for name in [factory.name, *(a for a, _ in factory.aliases)]:
+                        self.factory_names[(module.name, name)] = q
+                    why = factory.blocked or self._factory_static(q, module, factory)
+                    if why:
+                        self.pinned[q] = why
+                        continue
+                    self.factories[q] = (t.name, factory)
+                    self.target_async.add(q)
+
+    def _factory_static(self, q: str, module, factory) -> str:
+        """Why the factory ``q`` cannot be converted whatever becomes async ("" when it can)."""
+        names = {factory.name} | {a for a, _ in factory.aliases}
+        alias_lines = {line for _, line in factory.aliases}
+        label = f"`{factory.aliases[0][0] if factory.aliases else factory.name}`"
+        for name in names:
+            for path, r in self._references().get(name, ()):
+                if path == module.path and r.line in alias_lines:
+                    continue
+                return (f"{label} ({module.path}) is {r.why} ({path}:{r.line}): it stays a sync generator, "
+                        "so the sessions it opens stay sync")
+        with_items: dict[str, set[tuple[int, int]]] = {}
+        for caller, site in self.callers.get(q, ()):
+            path = self.project.function_module[caller].path
+            if path not in with_items:
+                with_items[path] = _with_calls(self.sources.get(path, ""))
+            if (site.line, site.col) not in with_items[path] or not (factory.decorated or factory.aliases):
+                return (f"{label} ({module.path}) is called outside a single-item `with` statement ({path}:"
+                        f"{site.line} in `{_short(caller)}`): it stays a sync generator, so the sessions it opens "
+                        "stay sync")
+        for caller, site in self.offloaded.get(q, ()):
+            path = self.project.function_module[caller].path
+            return (f"{label} ({module.path}) is run in a thread ({path}:{site.line}): it stays a sync generator, "
+                    "so the sessions it opens stay sync")
+        return ""
+
+    def _factory_sync_use(self, q: str, becoming: set[str]) -> str:
+        """Why the factory ``q`` must stay sync now: a caller, or a use of an object converted with it, stays sync
+        (or a ``scoped_session`` over its sessionmaker is used somewhere); "" when none."""
+        fns = self.project.functions
+        _, factory = self.factories[q]
+        module = self.project.function_module[q]
+        label = f"`{factory.aliases[0][0] if factory.aliases else factory.name}`"  # type: ignore[attr-defined]
+        for caller, site in self.callers.get(q, ()):
+            if not (fns[caller].is_async or caller in becoming or caller in self.target_async):
+                why = self.pinned.get(caller, "")
+                path = self.project.function_module[caller].path
+                return (f"{label} ({module.path}) is also used by code that stays sync ({path}:{site.line} in "
+                        f"`{_short(caller)}`" + (f": {why}" if why else "") + "): its definition stays sync")
+        names = [factory.name, *(a for a, _ in factory.aliases), *factory.objects]  # type: ignore[attr-defined]
+        for obj in names:
+            stranded = self._sync_use(module.name, obj, becoming, own_module_level=False, depends_ok=True)
+            if stranded:
+                return (f"`{obj}` ({module.path}) is also used by code that stays sync ({stranded}): "
+                        f"{label} and the engine stay sync")
+        for obj in factory.scoped:  # type: ignore[attr-defined]
+            used = self._sync_use(module.name, obj, set(), own_module_level=False, depends_ok=False, any_use=True)
+            if used:
+                return (f"`{obj}` (a scoped_session over the sessionmaker, {module.path}) is used ({used}): "
+                        "a thread-local session does not fit asyncio and its sessionmaker cannot become async under "
+                        f"it: port `{obj}` to async_scoped_session(scopefunc=asyncio.current_task) by hand; "
+                        f"{label} stays sync")
+        return ""
+
+    def _sync_factory_sessions(self, becoming: set[str]) -> None:
+        """Converted calls on a session entered from a factory that stays sync (``with get_db() as db:`` in an
+        async function): the session is a sync one, its calls cannot be awaited; refused (planned again)."""
+        if not self.factory_names:
+            return
+        for fp in self.plan.files.values():
+            for f, _ in fp.convert:
+                fn = self.project.functions.get(f.function)
+                if fn is None:
+                    continue
+                for site in fn.calls:
+                    if (site.line, site.col) != (f.line, f.col):
+                        continue
+                    for name in _entered_globals(site.callee):
+                        found = self._global(name, 0)
+                        q = self.factory_names.get(found) if found else None
+                        if q is not None and q not in self.target_async:
+                            self.extra_refused.setdefault((f.path, f.line, f.col), (
+                                f"the session comes from `{found[1]}` ({self.project.function_module[q].path}), "  # type: ignore[index]
+                                f"which stays sync: {self.pinned.get(q, 'it stays a sync generator')}"))
+
+    def _global(self, name: str, depth: int) -> tuple[str, str] | None:
+        """(module, name) where the global ``name`` (``pkg.mod.x``) is defined, through imports."""
+        mod, rest = self.project.split_module(name)
+        if mod is None or len(rest) != 1:
+            return None
+        value = mod.globals.get(rest[0])
+        if isinstance(value, tuple) and len(value) > 1 and value[0] == "g" and isinstance(value[1], str) \
+                and depth < 12:
+            return self._global(value[1], depth + 1) or (mod.name, rest[0])
+        return (mod.name, rest[0])
+
     def _initial_pins(self) -> None:
-        refs: dict[str, list[tuple[str, Reference]]] = {}
-        for path, source in self.sources.items():
-            for r in references(source):
-                refs.setdefault(r.name, []).append((path, r))
+        refs = self._references()
         for q, fn in self.project.functions.items():
             if fn.is_async or q in self.target_async:
                 continue
@@ -384,6 +521,7 @@ class Planner:
         fns = self.project.functions
         todo = [q for q in self.handled if not fns[q].is_async and q not in self.pinned and q not in self.target_async]
         out = set(todo)
+        todo += [q for q in self.factories if q in self.target_async]  # their callers become async
         while todo:
             callee = todo.pop()
             for caller, _ in self.callers.get(callee, ()):
@@ -414,6 +552,12 @@ class Planner:
                     if not self._lambda_convertible(caller, site, becoming):
                         new.setdefault(callee, f"called inside `to_thread(lambda: ...)` in `{_short(caller)}` "
                                                f"(line {site.line}) together with calls that stay sync")
+            for q in sorted(self.factories):
+                if q in self.target_async:
+                    why = self._factory_sync_use(q, becoming)
+                    if why:
+                        self.target_async.discard(q)
+                        new.setdefault(q, why)
             if not new:
                 return becoming
             self.pinned.update(new)
@@ -448,7 +592,8 @@ class Planner:
             out.append((f, ""))
         for s in self.analysis.classify(fn):
             t = s.target
-            if t is None or s.site.offloaded or s.site.awaited or t in becoming or t not in self.analysis.blocking:
+            if t is None or s.site.offloaded or s.site.awaited or t in becoming or t not in self.analysis.blocking \
+                    or t in self.target_async and t in self.factories:
                 continue
             code = self.analysis.blocking[t][0]
             f = Finding(module.path, s.site.line, s.site.col, s.site.end_line, s.site.end_col, code, t, q,
@@ -524,6 +669,7 @@ class Planner:
 
     def build(self) -> NativePlan:
         self._collect()
+        self._collect_factories()
         self._initial_pins()
         becoming = self._solve()
         fns = self.project.functions
@@ -585,6 +731,18 @@ class Planner:
                         finding = self._offloaded_finding(fn, s.site, s.offloaded_match)
                         self._file(q).unoffload[_pos(s.site)] = ("api", finding, name)
                         self.plan.targets_used.add(name)
+        for q in sorted(self.factories):
+            if q not in self.target_async:
+                continue
+            name, _ = self.factories[q]
+            fp = self._file(q)
+            fp.target_async[(fns[q].line, fns[q].name)] = q
+            fp.module_targets.add(name)
+            self.plan.targets_used.add(name)
+            for caller, site in self.callers.get(q, ()):
+                self._file(caller).async_with.add(_pos(site))
+        self.plan.target_async = set(self.target_async)
+        self._sync_factory_sessions(becoming)
         self._plan_offloads(becoming)
         self._definitions(becoming)
         for fp in self.plan.files.values():
@@ -672,8 +830,13 @@ class Planner:
                     if found is not None:
                         out.add(found)
 
-    def _sync_use(self, mod: str, obj: str, becoming: set[str]) -> str:
-        """Where ``mod.obj`` is used outside a function that is async after the rewrite ("" when nowhere)."""
+    def _sync_use(self, mod: str, obj: str, becoming: set[str], own_module_level: bool = True,
+                  depends_ok: bool = False, any_use: bool = False) -> str:
+        """Where ``mod.obj`` is used outside a function that is async after the rewrite ("" when nowhere).
+
+        ``own_module_level=False``: import-time uses in ``mod`` itself are not counted (the target checked them);
+        ``depends_ok``: ``Depends(obj)`` is not a use (FastAPI runs async dependencies); ``any_use``: every use
+        counts, in async functions too."""
         target = f"{mod}.{obj}"
         for module in self.project.modules.values():
             names = {obj} if module.name == mod else set()
@@ -689,8 +852,10 @@ class Planner:
             source = self.sources.get(module.path)
             if source is None:
                 return f"{module.path}: source not read"
-            for line, fn_line, fn_name in _uses(source, names, modules, obj):
-                if not self._async_after(module, fn_line, fn_name, becoming):
+            for line, fn_line, fn_name in _uses(source, names, modules, obj, depends_ok):
+                if not fn_line and not own_module_level and module.name == mod:
+                    continue
+                if any_use or not self._async_after(module, fn_line, fn_name, becoming):
                     return f"{module.path}:{line}" + (f" in `{fn_name}`" if fn_name else "")
         return ""
 
@@ -729,16 +894,58 @@ def build_plan(analysis: Analysis, targets: Sequence[Target], sources: Mapping[s
     return plan
 
 
-def _uses(source: str, names: set[str], modules: set[str], attr: str) -> list[tuple[int, int, str]]:
+def _entered_globals(sv, depth: int = 0) -> list[str]:
+    """Globals ``g`` of every ``with g(...) as x`` a call's receiver comes from
+    (``("enter", ("call", ("g", g)...))``)."""
+    if not isinstance(sv, tuple) or depth > 20:
+        return []
+    out = []
+    if len(sv) > 1 and sv[0] == "enter" and isinstance(sv[1], tuple) and len(sv[1]) > 1 and sv[1][0] == "call":
+        inner = sv[1][1]
+        if isinstance(inner, tuple) and len(inner) > 1 and inner[0] == "g" and isinstance(inner[1], str):
+            out.append(inner[1])
+    for item in sv:
+        out += _entered_globals(item, depth + 1)
+    return out
+
+
+def _with_calls(source: str) -> set[tuple[int, int]]:
+    """(line, character column) of the calls that are the only item of a ``with`` statement."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    lines = source.splitlines()
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and len(node.items) == 1 and isinstance(node.items[0].context_expr, ast.Call):
+            call = node.items[0].context_expr
+            text = lines[call.lineno - 1] if call.lineno - 1 < len(lines) else ""
+            col = len(text.encode()[:call.col_offset].decode(errors="replace"))
+            out.add((call.lineno, col))
+    return out
+
+
+def _uses(source: str, names: set[str], modules: set[str], attr: str,
+          depends_ok: bool = False) -> list[tuple[int, int, str]]:
     """Loads of ``names`` (or of ``m.attr`` for ``m`` in ``modules``): (line, line of the enclosing ``def``, its
-    name); (line, 0, "") at module level, in a class body, a decorator, a default or inside a lambda."""
+    name); (line, 0, "") at module level, in a class body, a decorator, a default or inside a lambda.
+    ``depends_ok``: the argument of ``Depends(...)`` / ``Security(...)`` is not a use."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return [(0, 0, "")]
     out: list[tuple[int, int, str]] = []
+    skip: set[int] = set()
+    if depends_ok:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args and (
+                    getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in ("Depends", "Security"):
+                skip.add(id(node.args[0]))
 
     def hit(node: ast.AST, fn: tuple[int, str]) -> None:
+        if id(node) in skip:
+            return
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names:
             out.append((node.lineno, fn[0], fn[1]))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr == attr \

@@ -268,6 +268,11 @@ class _Facts:
     relationships: set[str] = field(default_factory=set)
     uses_sqlmodel: bool = False
     blocked: str = ""  # why the module's database code must stay sync as a whole ("" when it need not)
+    # sessionmakers wrapped in scoped_session(...); whether every scoped_session is only defined
+    # (``Session = scoped_session(SessionLocal)`` at module level, never used in the module)
+    scoped_wrapped: set[str] = field(default_factory=set)
+    scoped_idle: bool = False
+    factories: dict[Path, str] = field(default_factory=dict)  # session factories the plan made async
     # filled by rewrite_call: per function, receiver names proven to be sessions / connections
     session_receivers: dict[Path, set[str]] = field(default_factory=dict)
     connection_receivers: dict[Path, set[str]] = field(default_factory=dict)
@@ -357,13 +362,17 @@ def _facts(module: cst.Module, extra_relationships: Iterable[str]) -> _Facts:
                     facts.module_sessions.add(name)
     # a sessionmaker wrapped in scoped_session elsewhere keeps its thread-local contract
     scoped = False
+    scoped_calls: list[cst.Call] = []
     for call in m.findall(module, m.Call()):
         assert isinstance(call, cst.Call)
         if facts.qualify(call.func) in _SCOPED:
             scoped = True
+            scoped_calls.append(call)
             for arg in call.args:
                 if isinstance(arg.value, cst.Name):
                     facts.sessionmakers.discard(arg.value.value)
+                    facts.scoped_wrapped.add(arg.value.value)
+    facts.scoped_idle = scoped and _scoped_defined_only(module, facts, scoped_calls)
     # what keeps sync sessions on the module's engine: converting the rest would mix sync and async
     if scoped:
         facts.blocked = "scoped_session is thread-local: use async_scoped_session(scopefunc=current_task) by hand"
@@ -412,7 +421,8 @@ def _binding(fn: cst.FunctionDef, name: str) -> tuple[str, cst.BaseExpression | 
     for node in _own_nodes(fn):
         if isinstance(node, cst.WithItem) and node.asname is not None and _target_name(node.asname.name) == name:
             found = found or ("with", node.item)
-        elif isinstance(node, cst.Assign) and any(_target_name(t.target) == name for t in node.targets) or isinstance(node, cst.AnnAssign) and _target_name(node.target) == name:
+        elif (isinstance(node, cst.Assign) and any(_target_name(t.target) == name for t in node.targets)
+              or isinstance(node, cst.AnnAssign) and _target_name(node.target) == name):
             found = found or ("assign", node.value)
         elif isinstance(node, (cst.For, cst.CompFor)) and _target_name(node.target) == name:
             found = found or ("assign", None)
@@ -864,8 +874,30 @@ class SqlAlchemyTarget:
         facts = self._files.get(id(ctx))
         if facts is None or facts.module is not ctx.module:
             facts = self._files[id(ctx)] = _facts(ctx.module, self.relationships)
+            approved = {f.name for f in _session_factories(facts) if not f.blocked}
+            for path, fn in facts.functions.items():
+                if len(path) == 1 and fn.name.value in approved and fn.asynchronous is None and ctx.is_async_after(fn):
+                    facts.factories[path] = fn.name.value  # the plan made it async: every use of it is async
+            if facts.factories and facts.scoped_idle:
+                facts.sessionmakers |= facts.scoped_wrapped
+                if facts.blocked.startswith("scoped_session"):
+                    facts.blocked = ""
             facts.dependencies = _dependencies(facts, ctx)
+            for path in facts.factories:
+                name = _yielded_session(facts, facts.functions[path])
+                if name is not None:
+                    facts.dependencies[path] = name
         return facts
+
+    def session_factories(self, source: str) -> list[SessionFactory]:
+        """The session-factory generators of a module (see ``SessionFactory``): for the planner."""
+        if "yield" not in source or "Session" not in source and "sessionmaker" not in source:
+            return []
+        try:
+            module = cst.parse_module(source)
+        except Exception:  # noqa: BLE001 - not parseable: nothing to convert
+            return []
+        return _session_factories(_facts(module, self.relationships))
 
     # ----------------------------------------------------------------------- rewrite_call
 
@@ -982,6 +1014,8 @@ class SqlAlchemyTarget:
                     ctx.add_import(SQLALCHEMY_ASYNCIO, name)
                 elif name in ("URL", "make_url"):
                     ctx.add_import("sqlalchemy.engine", name)
+                elif name == "asynccontextmanager":
+                    ctx.add_import("contextlib", name)
                 elif name.startswith("Async"):
                     module_name = rewriter.iterator_modules.get(name, "collections.abc")
                     ctx.add_import(module_name, name)
@@ -994,6 +1028,15 @@ class SqlAlchemyTarget:
     def _notes(self, facts: _Facts, ctx: TargetContext) -> None:
         """Review notes computed on the original module (its line numbers are the user's)."""
         line = facts.line
+        if facts.factories and facts.scoped_idle:
+            for stmt in facts.module.body:
+                if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) \
+                        and isinstance(stmt.body[0].value, cst.Call) \
+                        and facts.qualify(stmt.body[0].value.func) in _SCOPED:
+                    ctx.note(line(stmt), f"`{facts.code(stmt.body[0]).strip()}` is left as it is (used nowhere): "
+                                         "its sessionmaker makes AsyncSession objects now; a thread-local registry "
+                                         "does not fit asyncio: use async_scoped_session(..., "
+                                         "scopefunc=asyncio.current_task) if you need one")
         for path, fn in facts.functions.items():
             if ctx.is_async_after(fn) or path in facts.dependencies:
                 self._lazy_loads(facts, path, fn, ctx, line)
@@ -1125,6 +1168,169 @@ def _yielded_session(facts: _Facts, fn: cst.FunctionDef) -> str | None:
     return session
 
 
+# --------------------------------------------------------------------------- session factories
+
+_CONTEXTMANAGERS = frozenset({"contextlib.contextmanager"})
+_FACTORY_WRAPPERS = _SESSIONMAKERS | _SCOPED | _SESSIONS | _CONTEXTMANAGERS
+
+
+@dataclass(frozen=True)
+class SessionFactory:
+    """A sync generator of a module that only opens a session, yields it and closes it (``get_session``), which
+    the target can turn into an async generator (``async_sessionmaker`` sessions, ``asynccontextmanager``).
+
+    The planner converts it only when every use of it, of its aliases and of ``objects`` (the engines and
+    sessionmakers the module rewrite converts with it) is async after the rewrite, and ``scoped`` (names bound
+    to ``scoped_session(...)`` over those sessionmakers, left as they are) is used nowhere; ``blocked``: why it
+    cannot be converted whatever its uses ("" when it can).
+    """
+
+    line: int  # of the ``def``
+    name: str
+    decorated: bool  # ``@contextmanager``: called in ``with`` statements
+    aliases: tuple[tuple[str, int], ...] = ()  # (name, line) of ``get_db = contextmanager(get_session)``
+    objects: tuple[str, ...] = ()
+    scoped: tuple[str, ...] = ()
+    blocked: str = ""
+
+
+def _scoped_defined_only(module: cst.Module, facts: _Facts, calls: Sequence[cst.Call]) -> bool:
+    """Whether every ``scoped_session(...)`` is the value of a top-level ``Name = scoped_session(...)`` and the
+    name is not used anywhere else in the module."""
+    names: list[str] = []
+    for call in calls:
+        bound = None
+        for stmt in module.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 \
+                    and isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is call \
+                    and len(stmt.body[0].targets) == 1:
+                bound = _target_name(stmt.body[0].targets[0].target)
+        if bound is None:
+            return False
+        names.append(bound)
+    loads = _name_counts(module)
+    return all(loads.get(n, 0) == names.count(n) for n in names)
+
+
+def _name_counts(node: cst.CSTNode) -> dict[str, int]:
+    """How often each name occurs free-standing (not as an attribute or a keyword argument name)."""
+    out: dict[str, int] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            out[node.value] = out.get(node.value, 0) + 1
+
+    node.visit(Visitor())
+    return out
+
+
+def _module_level(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """Every node run at import time: module statements (through if/try/with/for), class bodies, decorators and
+    default values; not function bodies."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, cst.FunctionDef):
+            stack.extend(d for d in node.decorators)
+            stack.extend(p.default for p in (*node.params.params, *node.params.kwonly_params,
+                                             *node.params.posonly_params) if p.default is not None)
+            continue
+        stack.extend(reversed(node.children))
+
+
+def _is_contextmanager(facts: _Facts, expr: cst.BaseExpression) -> bool:
+    return facts.qualify(expr) in _CONTEXTMANAGERS
+
+
+def _session_factories(facts: _Facts) -> list[SessionFactory]:
+    module = facts.module
+    parents: dict[int, cst.CSTNode] = {}
+    nodes = list(_module_level(module))
+    for node in nodes:
+        for child in node.children:
+            parents[id(child)] = node
+    makers = facts.sessionmakers | (facts.scoped_wrapped if facts.scoped_idle else set())
+    # module-level objects the module rewrite converts: engines and sessionmakers (also inside if/try)
+    objects: set[str] = set()
+    scoped: set[str] = set()
+    creator = ""
+    for node in nodes:
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and len(node.targets) == 1:
+            name = _target_name(node.targets[0].target)
+            q = facts.qualify(node.value.func)
+            if name is None:
+                continue
+            if q in _ENGINE_FACTORIES or q in _SESSIONMAKERS:
+                objects.add(name)
+                hooks = [a.keyword.value for a in node.value.args
+                         if a.keyword is not None and a.keyword.value in ("creator", "module")]
+                if q in _ENGINE_FACTORIES and hooks:
+                    creator = creator or (f"`create_engine(..., {hooks[0]}=...)` "
+                                          f"(line {facts.line(node.value)}) makes sync DBAPI connections: port "
+                                          "the engine to an asyncio driver by hand")
+            elif q in _SCOPED:
+                scoped.add(name)
+    out: list[SessionFactory] = []
+    sessionmakers_saved = facts.sessionmakers
+    facts.sessionmakers = makers
+    try:
+        for path, fn in facts.functions.items():
+            if len(path) != 1 or fn.asynchronous is not None or not _is_generator(fn):
+                continue
+            decorators = [d.decorator for d in fn.decorators]
+            if len(decorators) > 1 or decorators and not _is_contextmanager(facts, decorators[0]):
+                continue
+            if _yielded_session(facts, fn) is None:
+                continue
+            name = fn.name.value
+            aliases: list[tuple[str, int]] = []
+            blocked = ""
+            for node in nodes:
+                if isinstance(node, cst.Name) and node.value == name and parents.get(id(node)) is not fn:
+                    parent = parents.get(id(node))
+                    call = parents.get(id(parent)) if isinstance(parent, cst.Arg) else None
+                    assign = parents.get(id(call)) if call is not None else None
+                    if isinstance(call, cst.Call) and facts.qualify(call.func) in _DEPENDS:
+                        continue
+                    if isinstance(call, cst.Call) and _is_contextmanager(facts, call.func) and not decorators \
+                            and isinstance(assign, cst.Assign) and len(assign.targets) == 1 \
+                            and (alias := _target_name(assign.targets[0].target)) is not None:
+                        aliases.append((alias, facts.line(assign)))
+                        continue
+                    if isinstance(parent, cst.Call) and parent.func is node or isinstance(parent, cst.Import) \
+                            or isinstance(parent, (cst.ImportAlias,)):
+                        continue
+                    blocked = blocked or (f"`{name}` is used at import time (line {facts.line(node)}): "
+                                          "it must stay a sync generator")
+            for node in nodes:  # engines and sessionmakers used at import time other than to build sessions
+                if isinstance(node, cst.Name) and node.value in objects:
+                    parent = parents.get(id(node))
+                    call = parents.get(id(parent)) if isinstance(parent, cst.Arg) else None
+                    if isinstance(parent, cst.AssignTarget) or (
+                            isinstance(call, cst.Call) and facts.qualify(call.func) in _FACTORY_WRAPPERS):
+                        continue
+                    where = next((n for n in [call, parent] if isinstance(n, cst.Call)), node)
+                    blocked = blocked or (f"`{node.value}` is used at import time (line {facts.line(node)}: "
+                                          f"`{facts.code(where)[:60]}`), which the async rewrite does not cover: "
+                                          "port it by hand (an AsyncEngine takes event listeners on `.sync_engine`)")
+            if not blocked and facts.blocked and not (facts.scoped_idle and facts.blocked.startswith("scoped")):
+                blocked = facts.blocked
+            out.append(SessionFactory(facts.line(fn.name), name, bool(decorators), tuple(aliases),
+                                      tuple(sorted(objects)), tuple(sorted(scoped)), blocked or creator))
+    finally:
+        facts.sessionmakers = sessionmakers_saved
+    return out
+
+
 # --------------------------------------------------------------------------- the module rewriter
 
 
@@ -1179,7 +1385,9 @@ class _Rewriter(cst.CSTTransformer):
         is_async = self.fn_async.pop()
         self._pop()
         if path in self.facts.dependencies and updated.asynchronous is None:
-            updated = updated.with_changes(asynchronous=cst.Asynchronous())
+            updated = updated.with_changes(asynchronous=cst.Asynchronous(), decorators=[
+                d.with_changes(decorator=self._async_contextmanager(d.decorator))
+                if _is_contextmanager(self.facts, d.decorator) else d for d in updated.decorators])
             if updated.returns is not None:
                 updated = updated.with_changes(returns=updated.returns.with_changes(
                     annotation=self._async_iterator(updated.returns.annotation)))
@@ -1247,7 +1455,8 @@ class _Rewriter(cst.CSTTransformer):
             annotation=self._replace_session_names(p.annotation.annotation)))
 
     def _async_iterator(self, ann: cst.BaseExpression) -> cst.BaseExpression:
-        """``Iterator[Session]`` -> ``AsyncIterator[AsyncSession]``, ``Generator[S, None, None]`` -> ``AsyncGenerator[S, None]``."""
+        """``Iterator[Session]`` -> ``AsyncIterator[AsyncSession]``,
+        ``Generator[S, None, None]`` -> ``AsyncGenerator[S, None]``."""
         ann = self._replace_session_names(ann)
         if not isinstance(ann, cst.Subscript):
             return ann
@@ -1270,9 +1479,22 @@ class _Rewriter(cst.CSTTransformer):
         if self.facts.qualify(node.func) in _SCOPED:
             self.scoped_depth += 1
 
+    def _async_contextmanager(self, func: cst.BaseExpression) -> cst.BaseExpression:
+        """``contextmanager`` -> ``asynccontextmanager`` (``contextlib.`` kept)."""
+        self.changed = True
+        if isinstance(func, cst.Attribute):
+            return func.with_changes(attr=cst.Name("asynccontextmanager"))
+        self._note_replaced(func)
+        self.added.add("asynccontextmanager")
+        return cst.Name("asynccontextmanager")
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         facts = self.facts
         q = facts.qualify(original.func)
+        if q in _CONTEXTMANAGERS and not self.fn_paths and len(original.args) == 1 \
+                and isinstance(original.args[0].value, cst.Name) \
+                and original.args[0].value.value in {p[0][0] for p in facts.factories}:
+            return updated.with_changes(func=self._async_contextmanager(updated.func))
         if q in _SCOPED:
             self.scoped_depth -= 1
             return updated
@@ -1550,7 +1772,8 @@ def _string_with(node: cst.SimpleString, old: str, new: str) -> cst.SimpleString
     quote = node.quote
     prefix = node.prefix
     body = node.value[len(prefix) + len(quote):-len(quote)]
-    return node.with_changes(value=f"{prefix}{quote}{body.replace(old.partition('://')[0], new.partition('://')[0], 1)}{quote}")
+    body = body.replace(old.partition("://")[0], new.partition("://")[0], 1)
+    return node.with_changes(value=f"{prefix}{quote}{body}{quote}")
 
 
 def target() -> SqlAlchemyTarget:
