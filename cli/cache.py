@@ -120,11 +120,20 @@ class ResultsCache:
         stored = self._read().get(key)
         return stored[1] if stored is not None and stored[0] == fingerprint else None
 
-    def put(self, key: str, fingerprint: str, payload) -> None:
+    def stored(self, key: str) -> tuple | None:
+        """(fingerprint, payload, stamps, config key) of the last scan of ``key``, whatever changed since."""
+        if not self.enabled:
+            return None
+        stored = self._read().get(key)
+        return stored if isinstance(stored, tuple) and len(stored) == 4 else None
+
+    def put(self, key: str, fingerprint: str, payload, stamps: dict | None = None, config_key: str = "") -> None:
+        """``stamps``: rel path -> (module, size, mtime_ns) of the files scanned, so a later scan can tell
+        files that were only touched (same bytes, new mtime) from edited ones."""
         if not self.enabled:
             return
         data = self._read()
-        data[key] = (fingerprint, payload)
+        data[key] = (fingerprint, payload, stamps, config_key)
         if len(data) > 16:  # keep the most recent few path sets
             for old in list(data)[:-16]:
                 del data[old]

@@ -62,9 +62,18 @@ def summarize_bytes(data: bytes, module: str, rel: str, is_package: bool) -> tup
         return None, f"cannot parse: {exc.__class__.__name__}: {str(exc)[:80]}"
 
 
-def _work(args: tuple[bytes, str, str, bool]) -> tuple[ModuleSummary | None, str, str]:
-    summary, error = summarize_bytes(*args)
-    return summary, error, interface_digest(summary) if summary is not None else ""
+def _work(args: tuple[bytes | str, str, str, bool]) -> tuple[ModuleSummary | None, str, str, str]:
+    """(summary, error, interface digest, content digest) of one file, given its bytes or its path (then
+    read here: a cold scan's files are read and hashed in the workers, not shipped to them)."""
+    data, module, rel, is_package = args
+    if isinstance(data, str):
+        try:
+            with open(data, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            return None, f"cannot read: {exc.strerror}", "", ""
+    summary, error = summarize_bytes(data, module, rel, is_package)
+    return summary, error, interface_digest(summary) if summary is not None else "", digest(data)
 
 
 @contextmanager
@@ -111,7 +120,7 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
     summaries: dict[str, ModuleSummary] = {}
     entries: dict[str, Entry] = {}
     skipped: list[Skipped] = []
-    todo: list[tuple[SourceFile, bytes, os.stat_result, str]] = []
+    todo: list[tuple[SourceFile, bytes | str, os.stat_result]] = []
     hits = 0
     stats = stats if stats is not None else stat_files(files)
     for f in files:
@@ -124,6 +133,9 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
                 and entry.module == f.module:
             hits += 1
             _collect(f, entry, summaries, skipped, entries)
+            continue
+        if entry is None:  # nothing to compare with: the worker reads it
+            todo.append((f, str(f.path), st))
             continue
         try:
             data = f.path.read_bytes()
@@ -138,10 +150,10 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
             cache.put(f.rel, entry)
             _collect(f, entry, summaries, skipped, entries)
             continue
-        todo.append((f, data, st, d))
-    args = [(data, f.module, f.rel, f.is_package) for f, data, _, _ in todo]
+        todo.append((f, data, st))
+    args = [(data, f.module, f.rel, f.is_package) for f, data, _ in todo]
     step = (progress or silent)("analysing", len(args))
-    results: list[tuple[ModuleSummary | None, str, str]] = []
+    results: list[tuple[ModuleSummary | None, str, str, str]] = []
     try:
         with paused_gc():
             if jobs > 1 and len(todo) >= _PARALLEL_THRESHOLD:
@@ -155,9 +167,10 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
                     step.advance()
     finally:
         step.close()
-    for (f, _, st, d), (summary, error, interface) in zip(todo, results):
+    for (f, _, st), (summary, error, interface, d) in zip(todo, results):
         entry = Entry(st.st_size, st.st_mtime_ns, d, f.module, summary, error, interface)
-        cache.put(f.rel, entry)
+        if d:  # a file that could not be read is not cached
+            cache.put(f.rel, entry)
         _collect(f, entry, summaries, skipped, entries)
     return summaries, skipped, hits, entries
 
@@ -192,6 +205,36 @@ def incremental_analysis(summaries: dict[str, ModuleSummary], entries: dict[str,
     return analysis, findings
 
 
+def _stamps(files: list[SourceFile], stats: dict[str, os.stat_result | OSError]) -> dict[str, tuple]:
+    return {f.rel: (f.module, st.st_size, st.st_mtime_ns) if isinstance(st, os.stat_result) else (f.module, -1, -1)
+            for f in files for st in (stats[f.rel],)}
+
+
+def _if_only_touched(stored: tuple | None, stamps: dict[str, tuple], config_key: str, files: list[SourceFile],
+                     cache: SummaryCache):
+    """The stored results when every file whose mtime changed since still has the bytes the summary cache
+    holds (a checkout, a `touch`, a formatter that changed nothing); None as soon as one differs."""
+    if stored is None or stored[3] != config_key or stored[2] is None or stored[2].keys() != stamps.keys():
+        return None
+    old = stored[2]
+    by_rel = {f.rel: f for f in files}
+    changed = [rel for rel, stamp in stamps.items() if stamp != old[rel]]
+    for rel in changed:
+        module, size, mtime = stamps[rel]
+        entry = cache.get(rel)
+        if size < 0 or old[rel][:2] != (module, size) or entry is None or entry.module != module:
+            return None
+        try:
+            data = by_rel[rel].path.read_bytes()
+        except OSError:
+            return None
+        if len(data) != size or digest(data) != entry.digest:
+            return None
+        cache.put(rel, Entry(size, mtime, entry.digest, module, entry.summary, entry.error, entry.interface,
+                             entry.sites_key, entry.sites))
+    return stored[1]
+
+
 def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: bool = True,
          include_uncertain: bool | None = None, need_analysis: bool = True,
          progress: ProgressFactory | None = None) -> ScanResult:
@@ -204,23 +247,29 @@ def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: 
     results_cache = ResultsCache(config.root, enabled=use_cache)
     key = repr(sorted(str(p.resolve()) for p in paths))
     mark = fingerprint(files, stats, config, uncertain) if use_cache else ""
+    config_key = repr((__version__, SUMMARY_VERSION, config.fingerprint(), uncertain))
+    stamps = _stamps(files, stats)
+    cache = SummaryCache(config.root, enabled=use_cache)
     if not need_analysis:
         cached = results_cache.get(key, mark)
+        if cached is None and use_cache:
+            cached = _if_only_touched(results_cache.stored(key), stamps, config_key, files, cache)
+            if cached is not None:  # same bytes everywhere: keep the answer, remember the new mtimes
+                cache.save()
+                results_cache.put(key, mark, cached, stamps, config_key)
         if cached is not None:
             findings, skipped, lines, analysed = cached
             return ScanResult(findings, files, {}, skipped, lines, time.perf_counter() - start, len(files), None,
                               analysed, True)
-    cache = SummaryCache(config.root, enabled=use_cache)
     with paused_gc():  # unpickling the cache builds millions of objects: the cyclic GC only slows it down
         summaries, skipped, hits, entries = build_summaries(files, cache, jobs or os.cpu_count() or 1, stats,
                                                             progress)
     catalog = Catalog(config.blocking_calls, config.safe_calls)
     options = Options(include_uncertain=uncertain, ignore_codes=config.per_module_ignore)
-    config_key = repr((__version__, SUMMARY_VERSION, config.fingerprint(), uncertain))
     analysis, findings = incremental_analysis(summaries, entries, cache, catalog, options, config_key)
     with paused_gc():
         cache.save()
     lines = sum(s.lines for s in summaries.values())
-    results_cache.put(key, mark, (findings, skipped, lines, len(summaries)))
+    results_cache.put(key, mark, (findings, skipped, lines, len(summaries)), stamps, config_key)
     return ScanResult(findings, files, summaries, skipped, lines, time.perf_counter() - start, hits, analysis,
                       len(summaries))

@@ -97,3 +97,23 @@ def test_configuration_change_drops_reuse(tmp_path: Path) -> None:
     incremental, result = _json(tmp_path, use_cache=True)
     full, _ = _json(tmp_path, use_cache=False)
     assert incremental == full and result.analysis.reused == 0
+
+
+def test_touched_file_is_answered_from_the_results_cache(tmp_path: Path) -> None:
+    import os
+
+    _write(tmp_path, FILES)
+    config = load_config(tmp_path)
+    first = scan([tmp_path / "app"], config, jobs=1, need_analysis=False)
+    assert not first.from_results_cache
+    path = tmp_path / "app/store.py"
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # same bytes, new mtime
+    touched = scan([tmp_path / "app"], config, jobs=1, need_analysis=False)
+    assert touched.from_results_cache and touched.findings == first.findings
+    again = scan([tmp_path / "app"], config, jobs=1, need_analysis=False)  # the new mtime was remembered
+    assert again.from_results_cache
+    path.write_text(path.read_text().replace("return x + 1", "return x + 2"))  # same size, new bytes
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 9_000_000_000))
+    edited = scan([tmp_path / "app"], config, jobs=1, need_analysis=False)
+    assert not edited.from_results_cache and edited.analysis is not None
