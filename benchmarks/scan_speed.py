@@ -329,6 +329,7 @@ class Plan:
     flake8_files: list[Path] = field(default_factory=list)
     flake8_lines: int = 0
     native: bool = False
+    phases: bool = True  # offload/native dry runs (--skip-phases: scan and linters only)
     touch_file: Path | None = None
     largest_file: Path | None = None
 
@@ -423,6 +424,8 @@ def one_round(rep: int, plan: Plan, skip_flake8: bool) -> tuple[list[Run], dict]
             say(measure("flake8-async start-up", rep, cmd + [str(empty)], work, plan.poll, ok_exits=(0, 1)))
         say(run_linter("flake8-async", rep, plan, cmd, plan.flake8_files, (0, 1)))
 
+    if not plan.phases:
+        return runs, notes
     offload_out = out_dir / "offload.diff"
     say(measure("offload dry run", rep, [plan.ours, "offload", "src", "-j", str(plan.jobs)], work, plan.poll,
                 stdout_path=offload_out, ok_exits=(0, 1)))
@@ -490,7 +493,9 @@ def table(plan: Plan, med: dict[str, dict], skip_flake8: bool) -> tuple[list[str
     for step in ORDER:
         m = med.get(step)
         if m is None:
-            if step == "native dry run" and not plan.native:
+            if step in ("offload dry run", "native dry run") and not plan.phases:
+                rows.append([f"{step} (--skip-phases)", "n/a", "", "", "", "", ""])
+            elif step == "native dry run" and not plan.native:
                 rows.append([f"{step} (no `native` command)", "n/a", "", "", "", "", ""])
             elif step == "flake8-async" and (skip_flake8 or not plan.flake8):
                 rows.append([f"{step} ({'--skip-flake8' if skip_flake8 else 'not installed'})", "n/a", "", "", "",
@@ -544,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--poll", type=float, default=0.25, help="tree PSS sampling interval, s (default 0.25)")
     ap.add_argument("--timeout", type=float, default=1800, metavar="S",
                     help="kill a step still running after S seconds and report >S (default 1800; 0: never)")
+    ap.add_argument("--skip-phases", action="store_true", help="no offload/native dry runs (scan and linters only)")
     ap.add_argument("--json", type=Path, metavar="OUT", help="write every run and the medians as JSON")
     ap.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     args = ap.parse_args(argv)
@@ -577,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         sorted(rng.sample(files, args.flake8_sample))
     native = subprocess.run([ours, "native", "--help"], capture_output=True, check=False).returncode == 0
     plan = Plan(work, files, lines, per_file, args.jobs, args.poll, ours, find_tool("ruff"), flake8,
-                f8_files, sum(per_file[p] for p in f8_files), native, touch, largest)
+                f8_files, sum(per_file[p] for p in f8_files), native, not args.skip_phases, touch, largest)
 
     info = machine()
     info["python"] = platform.python_version()

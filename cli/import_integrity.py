@@ -39,12 +39,26 @@ def _top_level_names(tree: ast.Module) -> set[str] | None:
     return names
 
 
-def broken_imports(sources: dict[str, tuple[str, bool, str]], changed: Iterable[str]) -> list[str]:
+def broken_imports(sources: dict[str, tuple[str, bool, str]], changed: Iterable[str],
+                   before: dict[str, str] | None = None) -> list[str]:
     """``sources``: path -> (module name, is_package, source after the rewrite). ``changed``: rewritten paths.
+    ``before``: the changed files' sources before the rewrite; with them, an unchanged file is only read
+    when it mentions a name a changed module stopped binding (none, usually: then nothing else is parsed).
 
     Returns one line per import of a project module's name that no longer exists.
     """
     changed = set(changed)
+    removed: dict[str, set[str] | None] = {}  # changed path -> top-level names it lost (None: unknown)
+    if before is not None:
+        for path in changed:
+            if path not in sources:
+                continue
+            try:
+                old = _top_level_names(ast.parse(before.get(path, "")))
+                new = _top_level_names(ast.parse(sources[path][2]))
+            except (SyntaxError, ValueError):
+                old = new = None
+            removed[path] = None if old is None or new is None else old - new
     modules: dict[str, str] = {module: path for path, (module, _, _) in sources.items()}
     trees: dict[str, ast.Module | None] = {}
 
@@ -60,8 +74,11 @@ def broken_imports(sources: dict[str, tuple[str, bool, str]], changed: Iterable[
     out: list[str] = []
     # an unchanged file can only import from a changed module if it spells that module's last name
     spellings = {sources[c][0].rpartition(".")[2] for c in changed if c in sources}
+    known = before is not None and all(r is not None for r in removed.values())
+    lost = set().union(*(r for r in removed.values() if r)) if known else set()
     for path, (module, is_package, text) in sorted(sources.items()):
-        if path not in changed and not any(name in text for name in spellings):
+        if path not in changed and (not any(name in text for name in spellings)
+                                    or (known and not any(name in text for name in lost))):
             continue
         parsed = tree(path)
         if parsed is None:
@@ -84,7 +101,10 @@ def broken_imports(sources: dict[str, tuple[str, bool, str]], changed: Iterable[
             names = exported[target]
             if names is None:
                 continue
+            gone = removed.get(target) if path not in changed else None
             for alias in node.names:
+                if gone is not None and alias.name not in gone:
+                    continue  # the rewrite did not remove it (an import broken before is not ours to report)
                 if alias.name != "*" and alias.name not in names and f"{base}.{alias.name}" not in modules:
                     out.append(f"{path}:{node.lineno} imports `{alias.name}` from {base}, which the rewrite "
                                f"no longer defines")

@@ -226,7 +226,7 @@ def _check_imports(result, changes: list[FileChange], sources: dict[str, str]) -
     new = {c.rel: c.new for c in changes if c.changed and not c.error and c.rel.endswith(".py")}
     everything = {f.rel: (f.module, f.is_package, new.get(f.rel, sources.get(f.rel, ""))) for f in result.files
                   if f.rel in sources}
-    return broken_imports(everything, new) if new else []
+    return broken_imports(everything, new, {rel: sources.get(rel, "") for rel in new}) if new else []
 
 
 def plan_native(result, config, targets: list[Target], jobs: int = 1) -> tuple[NativePlan, list[FileChange], list[str]]:
