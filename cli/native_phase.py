@@ -322,6 +322,13 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
     changed = [c for c in changes if c.changed and not c.error]
     fixed = sum(len(c.fixed) for c in changed)
     review = [(c, f, why) for c in changes for f, why in c.review]
+    # Hazards of the concurrency the phase brings: once every request runs at once on the loop, a request
+    # that holds a pooled connection while opening a second session (AM303) exhausts the pool and waits
+    # forever on itself; the analysis found them, the native rewrite does not remove them.
+    review += [(None, h, f"hazard: {h.evidence[0] if h.evidence else h.message}; once native, requests run "
+                "concurrently on the loop, each needs 2 pooled connections at once, and past half the pool (default "
+                "5+10) they wait on each other until pool_timeout - pass the session down or size the pool for 2x "
+                "concurrency") for h in result.analysis.hazards if h.code == "AM303"]
     errors = [c for c in changes if c.error]
     verb = "rewrote" if write else "would rewrite"
     offloaded = [f for c in changed if c.rel in results for f in results[c.rel].offloaded]

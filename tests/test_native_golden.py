@@ -115,3 +115,21 @@ def test_offloaded_sites_are_planned_and_counted() -> None:
     assert offload == ["socket.create_connection", "app.probe"]
     _, results = native_project({"app.py": (case / "before.py").read_text()})
     assert not any("still blocking" in why for _, (_, _, review) in results.items() for _, why in review)
+
+
+def test_native_reports_the_pool_hazard_its_concurrency_exposes(tmp_path: Path) -> None:
+    """The example's routes hold a session from their dependency while the repository opens a second one:
+    after native, all requests run at once and the pool runs dry (seen with the load script at 50
+    concurrent requests). The dry run lists each such call for review."""
+    import shutil
+
+    from asgi_migrate.cli.app import app
+    from typer.testing import CliRunner
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "chatapp"
+    copy = tmp_path / "chatapp"
+    shutil.copytree(example, copy, ignore=shutil.ignore_patterns(".venv", ".asgi-migrate-cache", "__pycache__"))
+    result = CliRunner().invoke(app, ["native", str(copy), "-q"], catch_exceptions=False)
+    assert result.exit_code == 1
+    hazards = [line for line in result.stderr.splitlines() if " AM303 " in line]
+    assert len(hazards) == 3 and all("opens another; once native" in line for line in hazards)
