@@ -26,7 +26,9 @@ Columns are 0-based *characters* (``ast`` counts UTF-8 bytes), matching libcst p
 from __future__ import annotations
 
 import ast
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SV = tuple
@@ -48,9 +50,18 @@ _EXPIRE_FALSE = re.compile(r"expire_on_commit\s*=\s*False")
 _SAME_THREAD_FALSE = re.compile(r"check_same_thread[\"']?\s*[=:]\s*False")
 
 
+_FIELD_GETTERS: dict[type, Callable[[object], tuple]] = {}
+
+
 def _as_tuple(self):  # type: ignore[no-untyped-def]
-    """Pickle as (class, field values): 3-4x faster to load than slots state dicts (warm scans)."""
-    return (type(self), tuple(getattr(self, name) for name in self.__dataclass_fields__))
+    """Pickle as (class, field values): 3-4x faster to load than slots state dicts (warm scans). The
+    values are read by one C-level ``attrgetter`` per class (a generator per object cost a second per
+    million-line cache write)."""
+    cls = type(self)
+    getter = _FIELD_GETTERS.get(cls)
+    if getter is None:
+        getter = _FIELD_GETTERS[cls] = operator.attrgetter(*cls.__dataclass_fields__)
+    return (cls, getter(self))
 
 
 @dataclass(slots=True)
