@@ -170,9 +170,8 @@ def _offload_and_modernize(source, findings):
 def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, ignore, jobs: Optional[int],
               diff_context: int, quiet: bool = False, show_progress: bool = True) -> int:
     """Scan, rewrite each file with findings, show diffs (or write), summarise. Returns the exit code."""
-    from . import report
     from .engine import scan as run_scan
-    from .rewrite import plan, write_changes
+    from .rewrite import plan
 
     root, config = _load(paths)
     selected, ignored = _selection(select, "--select"), _selection(ignore, "--ignore")
@@ -189,48 +188,82 @@ def run_phase(phase: str, rewriter, paths: list[Path], write: bool, select, igno
         rewriter = functools.partial(_offload_rewriter, facts=result.analysis.facts())
     changes = plan(by_file, config.root, rewriter, jobs=jobs or os.cpu_count() or 1,
                    progress=progress_factory(not show_progress))
-    out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if write:
-        from .manifest import ManifestError, phase_recorder
-
-        try:  # validates the manifest before any file is rewritten; None when the project has none
-            recorder = phase_recorder(root, phase, [phase], result, changes)
-        except ManifestError as exc:
-            raise fail(str(exc)) from None
-        try:
-            write_changes(changes, after_write=recorder)
-        except (ManifestError, OSError) as exc:
-            raise fail(f"files rewritten, but the manifest was not updated: {exc}") from None
-    else:
-        for change in changes:
-            if change.changed and not quiet:
-                text = change.diff(diff_context)
-                if out.is_terminal:
-                    from rich.syntax import Syntax
-
-                    out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
-                else:
-                    print(text, end="")
+        write_recorded(root, phase, [phase], result, changes)
+    elif not quiet:
+        show_diffs(changes, diff_context)
     changed = [c for c in changes if c.changed and not c.error]
     fixed = sum(len(c.fixed) for c in changed)
-    review = [(c, f, why) for c in changes for f, why in c.review]
+    review = [(f, why) for c in changes for f, why in c.review]
     errors = [c for c in changes if c.error]
     verb = "rewrote" if write else "would rewrite"
     err.print(f"{phase}: {verb} {len(changed)} file(s), {fixed} finding(s) fixed, "
               f"{len(review)} left for review" + (f", {len(errors)} file(s) not rewritten" if errors else ""))
-    for c, f, why in review:
+    print_review(err, root, review)
+    print_unwritten(err, root, errors, result.skipped)
+    return phase_exit_code(errors, result.skipped, bool(changed) and not write, bool(review))
+
+
+# ----- what every rewriting phase shares (offload here, native in native_phase.py) ---------------------------
+
+def write_recorded(root: Path, phase: str, selection: list[str], result, changes) -> None:
+    """Write the changes atomically and record the Python files written in the manifest (when the project
+    has one); a manifest that cannot be read stops everything before the first write."""
+    from .manifest import ManifestError, phase_recorder
+    from .rewrite import write_changes
+
+    modules = [c for c in changes if c.rel.endswith(".py")]
+    try:  # validates the manifest before any file is rewritten; None when the project has none
+        recorder = phase_recorder(root, phase, selection, result, modules)
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+    hook = None if recorder is None else (lambda written: recorder([c for c in written if c.rel.endswith(".py")]))
+    try:
+        write_changes(changes, after_write=hook)
+    except (ManifestError, OSError) as exc:
+        raise fail(f"files rewritten, but the manifest was not updated: {exc}") from None
+
+
+def show_diffs(changes, diff_context: int) -> None:
+    """A unified diff per changed file on stdout, coloured on a terminal."""
+    out = Console(highlight=False, soft_wrap=True)
+    for change in changes:
+        if change.changed:
+            text = change.diff(diff_context)
+            if out.is_terminal:
+                from rich.syntax import Syntax
+
+                out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+            else:
+                print(text, end="")
+
+
+def print_review(err: Console, root: Path, review) -> None:
+    from . import report
+
+    for f, why in review:
         err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} "
                   f"{f.call or f.category}: {why}")
+
+
+def print_unwritten(err: Console, root: Path, errors, skipped) -> None:
+    from . import report
+
     for c in errors:
         err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
-    for s in result.skipped:
+    for s in skipped:
         err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
-    if any(c.failed for c in errors):  # reading or writing a file failed: an error, whatever else happened
+
+
+def phase_exit_code(errors, skipped, unwritten_changes: bool, left_open: bool) -> int:
+    """2 when reading or writing a file failed; 1 when something is left: a refused file (with its reason), a
+    skipped one, a dry run's changes, items for review; else 0."""
+    if any(c.failed for c in errors):
         return EXIT_ERROR
-    if errors or result.skipped or (changed and not write):  # refused files: left for review, with the reason
+    if errors or skipped or unwritten_changes:
         return EXIT_FINDINGS
-    return EXIT_FINDINGS if review else EXIT_OK
+    return EXIT_FINDINGS if left_open else EXIT_OK
 
 
 @app.command()

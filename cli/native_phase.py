@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Optional
 from rich.console import Console
 
 from .files import InputError, decode
-from .rewrite import FileChange, plan_file, write_changes
+from .rewrite import FileChange, plan_file
 
 if TYPE_CHECKING:  # libcst (under codemods.native) is imported when the phase runs, not at CLI start-up
     from ..codemods.native.apply import NativeResult
@@ -270,7 +270,16 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
     """Scan, plan, rewrite every planned file, show diffs (or write), summarise. Returns the exit code."""
     from ..codemods.native.targets import select_targets
     from . import report
-    from .app import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, _load, fail
+    from .app import (
+        EXIT_OK,
+        _load,
+        fail,
+        phase_exit_code,
+        print_review,
+        print_unwritten,
+        show_diffs,
+        write_recorded,
+    )
     from .engine import scan as run_scan
     from .progress import progress_factory
 
@@ -294,38 +303,18 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
         req = requirements_change(config.root, wanted)
         if req is not None and req.changed:
             changes.append(req)
-    out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if write:
-        from .manifest import ManifestError, phase_recorder
-
-        modules = [c for c in changes if c.rel.endswith(".py")]
-        try:
-            recorder = phase_recorder(root, "native", [t.name for t in targets], result, modules)
-        except ManifestError as exc:
-            raise fail(str(exc)) from None
-        hook = None if recorder is None else (lambda written: recorder([c for c in written if c.rel.endswith(".py")]))
-        try:
-            write_changes(changes, after_write=hook)
-        except (ManifestError, OSError) as exc:
-            raise fail(f"files rewritten, but the manifest was not updated: {exc}") from None
+        write_recorded(root, "native", [t.name for t in targets], result, changes)
     elif not quiet:
-        for change in changes:
-            if change.changed:
-                text = change.diff(diff_context)
-                if out.is_terminal:
-                    from rich.syntax import Syntax
-
-                    out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
-                else:
-                    print(text, end="")
+        show_diffs(changes, diff_context)
     changed = [c for c in changes if c.changed and not c.error]
     fixed = sum(len(c.fixed) for c in changed)
-    review = [(c, f, why) for c in changes for f, why in c.review]
+    review = [(f, why) for c in changes for f, why in c.review]
     # Hazards of the concurrency the phase brings: once every request runs at once on the loop, a request
     # that holds a pooled connection while opening a second session (AM303) exhausts the pool and waits
     # forever on itself; the analysis found them, the native rewrite does not remove them.
-    review += [(None, h, f"hazard: {h.evidence[0] if h.evidence else h.message}; once native, requests run "
+    review += [(h, f"hazard: {h.evidence[0] if h.evidence else h.message}; once native, requests run "
                 "concurrently on the loop, each needs 2 pooled connections at once, and past half the pool (default "
                 "5+10) they wait on each other until pool_timeout - pass the session down or size the pool for 2x "
                 "concurrency") for h in result.analysis.hazards if h.code == "AM303"]
@@ -337,9 +326,7 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
               f"{len(plan.async_functions)} function(s) made async, {len(review)} left for review, "
               f"{len(offloaded)} call(s) offloaded to a thread, {kept} function(s) kept sync"
               + (f", {len(errors)} file(s) not rewritten" if errors else ""))
-    for c, f, why in review:
-        err.print(f"  review {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} "
-                  f"{f.call or f.category}: {why}")
+    print_review(err, root, review)
     for f in offloaded:
         err.print(f"  offloaded {report.display_path(root, f.path)}:{f.line}:{f.col + 1} {f.code} {f.call}: "
                   f"no native target; `{f.function.rpartition('.')[2]}` becomes async, the call runs in "
@@ -348,15 +335,8 @@ def run_native(paths: list[Path], write: bool, select: Optional[list[str]], jobs
         err.print(f"  stays sync {report.display_path(root, stop.path)}:{stop.line} {stop.function}: {stop.reason}")
     for line in broken:
         err.print(f"  [red]broken import[/red] {line}")
-    for c in errors:
-        err.print(f"  [red]not rewritten[/red] {report.display_path(root, c.rel)}: {c.error}")
-    for s in result.skipped:
-        err.print(f"  [yellow]skipped[/yellow] {report.display_path(root, s.path)}: {s.reason}")
-    if any(c.failed for c in errors):  # reading or writing failed; refused files are left for review (exit 1)
-        return EXIT_ERROR
-    if errors or result.skipped or (changed and not write):
-        return EXIT_FINDINGS
-    return EXIT_FINDINGS if review or plan.stops else EXIT_OK
+    print_unwritten(err, root, errors, result.skipped)
+    return phase_exit_code(errors, result.skipped, bool(changed) and not write, bool(review or plan.stops))
 
 
 def native_command(

@@ -30,6 +30,7 @@ from ..imports import add_asyncio_import, asyncio_names
 from ..offload import _map_calls, _Planner, _Target
 from ..offload_placement import WITH_BLOCK, lambda_hazard, needs_parens, refusal
 from .base import NativeConfig, Refusal, Target, TargetContext, awaited
+from .def_paths import DefPath, DefPathStack
 from .plan import Feedback, FilePlan, NativePlan, Pos
 
 Review = list[tuple[Finding, str]]
@@ -203,37 +204,23 @@ def _plan_offload(findings: list[Finding], positions: Mapping[cst.CSTNode, CodeR
     return {t.node: t for t in roots}, reasons
 
 
-def _def_paths(module: cst.Module) -> dict[tuple[tuple[str, int], ...], cst.FunctionDef]:
+def _def_paths(module: cst.Module) -> dict[DefPath, cst.FunctionDef]:
     """Every function of ``module`` by its nesting path (class and def names with their rank among siblings)."""
-    out: dict[tuple[tuple[str, int], ...], cst.FunctionDef] = {}
+    out: dict[DefPath, cst.FunctionDef] = {}
+    where = DefPathStack()
 
     class Walk(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.stack: list[tuple[str, int]] = []
-            self.counts: list[dict[str, int]] = [{}]
-
-        def _push(self, name: str) -> None:
-            counts = self.counts[-1]
-            counts[name] = counts.get(name, 0) + 1
-            self.stack.append((name, counts[name]))
-            self.counts.append({})
-
-        def _pop(self) -> None:
-            self.stack.pop()
-            self.counts.pop()
-
         def visit_ClassDef(self, node: cst.ClassDef) -> None:
-            self._push("class " + node.name.value)
+            where.push("class " + node.name.value)
 
         def leave_ClassDef(self, node: cst.ClassDef) -> None:
-            self._pop()
+            where.pop()
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self._push(node.name.value)
-            out[tuple(self.stack)] = node
+            out[where.push(node.name.value)] = node
 
         def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self._pop()
+            where.pop()
 
     module.visit(Walk())
     return out

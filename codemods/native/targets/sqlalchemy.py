@@ -73,6 +73,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ...analysis import Finding
 from ..base import Refusal, TargetContext, awaited
+from ..def_paths import DefPath, DefPathStack
 
 # --------------------------------------------------------------------------- library names
 
@@ -159,7 +160,7 @@ def url_helper_source() -> str:
 # --------------------------------------------------------------------------- module facts
 
 
-Path = tuple[tuple[str, int], ...]  # (name, occurrence) of each enclosing def/class from the module down
+Path = DefPath  # (name, occurrence) of each enclosing def/class from the module down
 
 
 def _imports(module: cst.Module) -> dict[str, str]:
@@ -200,36 +201,23 @@ class _Paths(cst.CSTVisitor):
     """The path of every function (and class) of a module."""
 
     def __init__(self) -> None:
-        self.stack: list[tuple[str, int]] = []
-        self.counts: list[dict[str, int]] = [{}]
+        self.where = DefPathStack()
         self.paths: dict[int, Path] = {}  # id(FunctionDef) -> path
         self.functions: dict[Path, cst.FunctionDef] = {}
 
-    def _push(self, name: str) -> Path:
-        counts = self.counts[-1]
-        index = counts.get(name, 0)
-        counts[name] = index + 1
-        self.stack.append((name, index))
-        self.counts.append({})
-        return tuple(self.stack)
-
-    def _pop(self) -> None:
-        self.stack.pop()
-        self.counts.pop()
-
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._push("class " + node.name.value)
+        self.where.push("class " + node.name.value)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._pop()
+        self.where.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        path = self._push(node.name.value)
+        path = self.where.push(node.name.value)
         self.paths[id(node)] = path
         self.functions[path] = node
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._pop()
+        self.where.pop()
 
 
 def _own_nodes(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
@@ -1338,8 +1326,7 @@ class _Rewriter(cst.CSTTransformer):
     def __init__(self, facts: _Facts, ctx: TargetContext) -> None:
         self.facts = facts
         self.ctx = ctx
-        self.stack: list[tuple[str, int]] = []
-        self.counts: list[dict[str, int]] = [{}]
+        self.where = DefPathStack()
         self.fn_async: list[bool] = []  # per enclosing function: async after the rewrite
         self.fn_paths: list[Path] = []
         self.scoped_depth = 0
@@ -1353,27 +1340,15 @@ class _Rewriter(cst.CSTTransformer):
 
     # -- bookkeeping
 
-    def _push(self, name: str) -> Path:
-        counts = self.counts[-1]
-        index = counts.get(name, 0)
-        counts[name] = index + 1
-        self.stack.append((name, index))
-        self.counts.append({})
-        return tuple(self.stack)
-
-    def _pop(self) -> None:
-        self.stack.pop()
-        self.counts.pop()
-
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._push("class " + node.name.value)
+        self.where.push("class " + node.name.value)
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        self._pop()
+        self.where.pop()
         return updated
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        path = self._push(node.name.value)
+        path = self.where.push(node.name.value)
         orig = self.facts.functions.get(path)
         is_async = node.asynchronous is not None or path in self.facts.dependencies \
             or (orig is not None and self.ctx.is_async_after(orig))
@@ -1383,7 +1358,7 @@ class _Rewriter(cst.CSTTransformer):
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         path = self.fn_paths.pop()
         is_async = self.fn_async.pop()
-        self._pop()
+        self.where.pop()
         if path in self.facts.dependencies and updated.asynchronous is None:
             updated = updated.with_changes(asynchronous=cst.Asynchronous(), decorators=[
                 d.with_changes(decorator=self._async_contextmanager(d.decorator))
