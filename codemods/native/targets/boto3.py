@@ -72,6 +72,7 @@ from libcst.codemod.visitors import RemoveImportsVisitor
 
 from ...analysis import Finding
 from ..base import Refusal, TargetContext, awaited
+from ..lifespan import is_lifespan, top_yield
 
 _SYNC_IN_AIOBOTOCORE = frozenset({"get_paginator", "get_waiter", "can_paginate"})
 _STREAMING_OPS = frozenset({"get_object", "get_object_torrent", "select_object_content"})
@@ -147,7 +148,7 @@ class Boto3Target:
             return module
         session = _free_name(module, "session", "aioboto3_session")
         lifespan = ctx.config.boto3_client_scope == "lifespan"
-        has_lifespan = lifespan and any(_is_lifespan(s) and _top_yield(s) is not None for s in module.body
+        has_lifespan = lifespan and any(is_lifespan(s) and top_yield(s) is not None for s in module.body
                                         if isinstance(s, cst.FunctionDef))
         rewriter = _Rewriter(names, session, ctx, lifespan, has_lifespan)
         module = module.visit(rewriter)
@@ -412,24 +413,6 @@ async def {_closer(name)}() -> None:
 '''
 
 
-def _is_lifespan(fn: cst.FunctionDef) -> bool:
-    if fn.asynchronous is None:
-        return False
-    acm = m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager"))
-    decorated = any(m.matches(d.decorator, acm) for d in fn.decorators)
-    return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, _YIELD))
-
-
-def _top_yield(fn: cst.FunctionDef) -> int | None:
-    """The index of the lifespan's top-level ``yield`` statement (its startup/shutdown boundary)."""
-    if not isinstance(fn.body, cst.IndentedBlock):
-        return None
-    for i, stmt in enumerate(fn.body.body):
-        if m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.Yield())])):
-            return i
-    return None
-
-
 class _Rewriter(cst.CSTTransformer):
     def __init__(self, names: Sequence[str], session: str, ctx: TargetContext, lifespan: bool = False,
                  has_lifespan: bool = False) -> None:
@@ -538,7 +521,7 @@ class _Rewriter(cst.CSTTransformer):
         span = _range(body, used) if used else None
         if span is not None:
             body = self._wrap(body, used, span)
-        if self.lifespan and self.has_lifespan and _is_lifespan(updated_node):
+        if self.lifespan and self.has_lifespan and is_lifespan(updated_node):
             body = self._startup_shutdown(updated_node.with_changes(body=updated_node.body.with_changes(body=body)))
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
 
@@ -565,7 +548,7 @@ class _Rewriter(cst.CSTTransformer):
     def _startup_shutdown(self, fn: cst.FunctionDef) -> list[cst.BaseStatement]:
         """The lifespan creates every shared client before its ``yield`` and closes it after."""
         body = list(fn.body.body)  # type: ignore[union-attr]
-        index = _top_yield(fn)
+        index = top_yield(fn)
         if index is None:
             return body
         before = cst.Module(body=body[:index]).code

@@ -52,6 +52,7 @@ import libcst.matchers as m
 
 from ...analysis import Finding
 from ..base import Refusal, TargetContext, awaited
+from ..lifespan import is_lifespan, top_yield
 
 _SCOPE_NAMES = ("lifespan", "call")
 
@@ -194,23 +195,6 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
     return m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())]))
 
 
-def _is_lifespan(fn: cst.FunctionDef) -> bool:
-    if fn.asynchronous is None:
-        return False
-    acm = m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager"))
-    decorated = any(m.matches(d.decorator, acm) for d in fn.decorators)
-    return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, m.Yield()))
-
-
-def _top_yield(fn: cst.FunctionDef) -> int | None:
-    if not isinstance(fn.body, cst.IndentedBlock):
-        return None
-    for i, stmt in enumerate(fn.body.body):
-        if m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.Yield())])):
-            return i
-    return None
-
-
 def _add_shared_client(module: cst.Module, names: dict[str, str], ctx: TargetContext) -> cst.Module:
     """The shared client's definitions after the module's leading imports; the module's lifespan (if any)
     creates it before ``yield`` and closes it after."""
@@ -234,12 +218,12 @@ def _add_shared_client(module: cst.Module, names: dict[str, str], ctx: TargetCon
         body[at] = nxt.with_changes(leading_lines=blank + kept if kept or len(nxt.leading_lines) < 2
                                     else nxt.leading_lines)
     body[at:at] = helpers
-    lifespans = [i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and _is_lifespan(s)
-                 and _top_yield(s) is not None]
+    lifespans = [i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and is_lifespan(s)
+                 and top_yield(s) is not None]
     for i in lifespans:
         fn = body[i]
         inner = list(fn.body.body)  # type: ignore[union-attr]
-        y = _top_yield(fn)  # type: ignore[arg-type]
+        y = top_yield(fn)  # type: ignore[arg-type]
         before = cst.Module(body=inner[:y]).code
         after = cst.Module(body=inner[y + 1:]).code
         start = [cst.parse_statement(f"{names['get']}()  # created before the first request\n")] \

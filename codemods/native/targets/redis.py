@@ -18,6 +18,7 @@ import libcst.matchers as m
 
 from ...analysis import Finding
 from ..base import Refusal, TargetContext, awaited
+from ..lifespan import is_lifespan
 
 _CONSTRUCTORS = frozenset({"Redis", "StrictRedis"})
 _ALIAS = "aioredis"
@@ -162,14 +163,6 @@ def _module_level_clients(module: cst.Module, receivers: set[str]) -> set[str]:
     return imported
 
 
-def _is_lifespan(fn: cst.FunctionDef) -> bool:
-    if fn.asynchronous is None:
-        return False
-    acm = m.Name("asynccontextmanager") | m.Attribute(attr=m.Name("asynccontextmanager"))
-    decorated = any(m.matches(d.decorator, acm) for d in fn.decorators)
-    return decorated and "lifespan" in fn.name.value and bool(m.findall(fn.body, m.Yield()))
-
-
 def _close_in_lifespan(module: cst.Module, clients: list[str]) -> tuple[cst.Module, bool]:
     """Append ``await <client>.aclose()`` to the lifespan's shutdown part (after its ``yield``)."""
     closed = False
@@ -177,7 +170,7 @@ def _close_in_lifespan(module: cst.Module, clients: list[str]) -> tuple[cst.Modu
     class _Closer(cst.CSTTransformer):
         def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
             nonlocal closed
-            if not _is_lifespan(updated_node) or not isinstance(updated_node.body, cst.IndentedBlock):
+            if not is_lifespan(updated_node) or not isinstance(updated_node.body, cst.IndentedBlock):
                 return updated_node
             body = list(updated_node.body.body)
             existing = cst.Module(body=body).code
