@@ -102,14 +102,11 @@ def stat_files(files: list[SourceFile]) -> dict[str, os.stat_result | OSError]:
     return out
 
 
-def fingerprint(files: list[SourceFile], stats: dict[str, os.stat_result | OSError], config: Config,
-                include_uncertain: bool) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr((__version__, SUMMARY_VERSION, config.fingerprint(), include_uncertain)).encode())
-    for f in files:
-        st = stats[f.rel]
-        stamp = (st.st_size, st.st_mtime_ns) if isinstance(st, os.stat_result) else str(st)
-        h.update(f"{f.rel}\0{f.module}\0{stamp}\n".encode())
+def fingerprint(stamps: dict[str, tuple], config_key: str) -> str:
+    """What the results cache is valid for: every file's (path, module, size, mtime) and the configuration."""
+    h = hashlib.blake2b(config_key.encode(), digest_size=16)
+    for rel, stamp in stamps.items():
+        h.update(f"{rel}\0{stamp}\n".encode())
     return h.hexdigest()
 
 
@@ -206,8 +203,8 @@ def incremental_analysis(summaries: dict[str, ModuleSummary], entries: dict[str,
 
 
 def _stamps(files: list[SourceFile], stats: dict[str, os.stat_result | OSError]) -> dict[str, tuple]:
-    return {f.rel: (f.module, st.st_size, st.st_mtime_ns) if isinstance(st, os.stat_result) else (f.module, -1, -1)
-            for f in files for st in (stats[f.rel],)}
+    return {f.rel: (f.module, st.st_size, st.st_mtime_ns) if isinstance(st, os.stat_result)
+            else (f.module, -1, str(st)) for f in files for st in (stats[f.rel],)}
 
 
 def _if_only_touched(stored: tuple | None, stamps: dict[str, tuple], config_key: str, files: list[SourceFile],
@@ -246,9 +243,9 @@ def scan(paths: list[Path], config: Config, jobs: int | None = None, use_cache: 
     stats = stat_files(files)
     results_cache = ResultsCache(config.root, enabled=use_cache)
     key = repr(sorted(str(p.resolve()) for p in paths))
-    mark = fingerprint(files, stats, config, uncertain) if use_cache else ""
     config_key = repr((__version__, SUMMARY_VERSION, config.fingerprint(), uncertain))
     stamps = _stamps(files, stats)
+    mark = fingerprint(stamps, config_key) if use_cache else ""
     cache = SummaryCache(config.root, enabled=use_cache)
     if not need_analysis:
         cached = results_cache.get(key, mark)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .catalog import CODES, DIRECT_ONLY, Api, Catalog, Match
-from .incremental import Encoded, decode_sites, encode_sites
+from .incremental import Encoded, decode_edges, decode_sites, encode_sites
 from .resolve import Project, Resolver
 from .summary import SV, CallSite, FunctionSummary, ModuleSummary
 
@@ -289,10 +289,10 @@ class Analysis:
         the call-graph passes need, read straight from ``reuse`` without building ``_Site`` objects."""
         if fn.qualname not in self.sites:
             encoded = self.reuse.get(fn.qualname)
-            if encoded is not None and len(encoded[0]) == len(fn.calls):
+            edges = decode_edges(fn, encoded) if encoded is not None else None
+            if edges is not None:
                 self._reused.add(fn.qualname)
-                out = [(site, f[0], f[1], f[4]) for site, f in zip(fn.calls, encoded[0]) if f is not None]
-                return out + [(site, f[0], f[1], f[4]) for site, f in encoded[1]]
+                return edges
         return [(s.site, s.match, s.target, s.opens_session) for s in self.classify(fn)
                 if s.match is not None or s.target is not None or s.opens_session]
 

@@ -65,3 +65,13 @@ def decode_sites(fn: FunctionSummary, encoded: Encoded, make: Any) -> list[Any] 
     out = [make(site) if fields is None else make(site, *fields) for site, fields in zip(fn.calls, per_call)]
     out += [make(site, *fields) for site, fields in extra]
     return out
+
+
+def decode_edges(fn: FunctionSummary, encoded: Encoded) -> list[tuple[CallSite, Any, Any, bool]] | None:
+    """(site, catalog match, project target, opens a session) of the sites of ``fn`` that are something,
+    straight from the compact form (what the call-graph passes need), or None when it does not fit ``fn``."""
+    per_call, extra = encoded
+    if len(per_call) != len(fn.calls):
+        return None
+    out = [(site, f[0], f[1], f[4]) for site, f in zip(fn.calls, per_call) if f is not None]
+    return out + [(site, f[0], f[1], f[4]) for site, f in extra]
