@@ -285,6 +285,10 @@ class _OwnTree:
                 self.context = replace(self.context, wrapper=old.wrapper)
 
     def _instantiate_and_run(self, transform: type, tree: cst.Module) -> cst.Module:
+        # The rewritten tree may hold one node object in two places; only a pass that needs no metadata
+        # (AddImportsVisitor) may skip the copy that makes every node unique.
+        if transform.get_inherited_dependencies():  # type: ignore[attr-defined]
+            return super()._instantiate_and_run(transform, tree)  # type: ignore[misc]
         return _own_tree(transform)(self.context).transform_module(tree)  # type: ignore[attr-defined]
 
 
