@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..codemods.analysis import Finding
 from .files import decode
+from .progress import ProgressFactory, silent
 
 # (source, findings of that file) -> (new source, fixed findings, [(finding, reason)] left for review)
 Rewriter = Callable[[str, list[Finding]], tuple[str, list[Finding], list[tuple[Finding, str]]]]
@@ -110,11 +110,10 @@ def _plan_one(args: tuple[Path, str, list[Finding], Rewriter]) -> FileChange:
 
 
 def plan(findings_by_file: dict[str, list[Finding]], root: Path, rewriter: Rewriter,
-         jobs: int = 1, progress: Callable[[str, int], Any] | None = None) -> list[FileChange]:
-    """Rewrite every file with findings (in memory), in path order. ``progress(description, total)``
-    returns a step to ``advance()`` and ``close()``."""
+         jobs: int = 1, progress: ProgressFactory | None = None) -> list[FileChange]:
+    """Rewrite every file with findings (in memory), in path order, with a progress step per file."""
     work = [(root / rel, rel, fs, rewriter) for rel, fs in sorted(findings_by_file.items())]
-    step = progress("rewriting", len(work)) if progress is not None else None
+    step = (progress or silent)("rewriting", len(work))
     try:
         if jobs > 1 and len(work) > 8:
             # one file per task, largest first: a file costs about its size, and a few large ones
@@ -125,18 +124,15 @@ def plan(findings_by_file: dict[str, list[Finding]], root: Path, rewriter: Rewri
                 futures = {pool.submit(_plan_one, work[i]): i for i in order}
                 for future in as_completed(futures):
                     out[futures[future]] = future.result()
-                    if step is not None:
-                        step.advance()
+                    step.advance()
             return [c for c in out if c is not None]
         changes = []
         for w in work:
             changes.append(_plan_one(w))
-            if step is not None:
-                step.advance()
+            step.advance()
         return changes
     finally:
-        if step is not None:
-            step.close()
+        step.close()
 
 
 def _size(path: Path) -> int:
