@@ -1,12 +1,16 @@
-"""The summary cache: one pickle per project, keyed by file path, checked by content hash.
+"""The summary cache: pickles keyed by file path, checked by content hash.
 
 A hit needs the same tool version, summary format, module name and content hash; the size and
-mtime let a warm run skip reading files that did not change at all. ``ResultsCache`` answers an
-unchanged tree without reading summaries at all.
+mtime let a warm run skip reading files that did not change at all. Each module's classified call
+sites (``codemods.incremental``) are kept apart from its summary, in ``sites-NN`` shards, so a cold
+scan's workers can write the summary shards themselves while the parent analyses, and the parent
+then writes only the small sites shards. ``ResultsCache`` answers an unchanged tree without reading
+summaries at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -18,7 +22,7 @@ from .. import __version__
 from ..codemods.summary import SUMMARY_VERSION, ModuleSummary
 
 CACHE_DIR = ".asgi-migrate-cache"
-_FORMAT = (__version__, SUMMARY_VERSION, 2)
+_FORMAT = (__version__, SUMMARY_VERSION, 3)
 
 
 @dataclass
@@ -30,16 +34,59 @@ class Entry:
     summary: ModuleSummary | None  # None: the file could not be analysed
     error: str = ""
     interface: str = ""  # incremental.interface_digest of the summary
-    sites_key: str = ""  # the incremental.project_key the classified sites below are valid for
-    sites: dict | None = None  # function qualname -> incremental.encode_sites form
 
 
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def encode_shard(entries: dict) -> bytes:
+    return pickle.dumps((_FORMAT, entries), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_shard(blob: bytes) -> dict:
+    fmt, entries = pickle.loads(blob)
+    return entries if fmt == _FORMAT and isinstance(entries, dict) else {}
+
+
+def write_atomically(path: Path, blob: bytes) -> None:
+    """Write ``blob`` to ``path`` through a temporary file in the same folder: a reader sees the old
+    file or the new one, never a half-written one. Raises ``OSError``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _prepare_dir(folder: Path) -> bool:
+    """Create the cache folder with a .gitignore that hides it from git; False when it cannot be written."""
+    try:
+        folder.mkdir(exist_ok=True)
+        gitignore = folder / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# created by asgi-migrate\n*\n")
+    except OSError:
+        return False
+    return True
+
+
+def _load_pickle(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            fmt, entries = pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+        return {}
+    return entries if fmt == _FORMAT and isinstance(entries, dict) else {}
+
+
 class SummaryCache:
-    """Summaries in 64 shard files (by path hash): a run that re-analyses one file rewrites one shard."""
+    """Summaries in 64 shard files (by path hash): a run that re-analyses one file rewrites one shard.
+    Classified sites in 64 more, keyed the same way and checked against the summary's content digest."""
 
     SHARDS = 64
 
@@ -48,28 +95,38 @@ class SummaryCache:
         self.enabled = enabled
         self._shards: dict[int, dict[str, Entry]] = {}
         self._dirty: set[int] = set()
+        # rel -> (content digest, incremental.project_key, {qualname: incremental.encode_sites form})
+        self._sites: dict[int, dict[str, tuple[str, str, dict]]] = {}
+        self._dirty_sites: set[int] = set()
 
     @staticmethod
     def shard_of(key: str) -> int:
         return hashlib.blake2b(key.encode(), digest_size=2).digest()[0] % SummaryCache.SHARDS
 
-    def _file(self, shard: int) -> Path:
+    def shard_file(self, shard: int) -> Path:
         return self.dir / f"summaries-{shard:02d}.pickle"
+
+    def _sites_file(self, shard: int) -> Path:
+        return self.dir / f"sites-{shard:02d}.pickle"
 
     def _shard(self, shard: int) -> dict[str, Entry]:
         entries = self._shards.get(shard)
         if entries is None:
-            entries = self._load(shard) if self.enabled else {}
+            entries = _load_pickle(self.shard_file(shard)) if self.enabled else {}
             self._shards[shard] = entries
         return entries
 
-    def _load(self, shard: int) -> dict[str, Entry]:
-        try:
-            with open(self._file(shard), "rb") as fh:
-                fmt, entries = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            return {}
-        return entries if fmt == _FORMAT and isinstance(entries, dict) else {}
+    def is_empty(self, shard: int) -> bool:
+        """Whether no run wrote this shard yet (its file missing or unreadable, nothing put since)."""
+        return not self._shard(shard)
+
+    def adopt(self, shard: int, entries: dict[str, Entry]) -> None:
+        """Entries of an empty shard that a worker already wrote to ``shard_file(shard)``."""
+        self._shard(shard).update(entries)
+
+    def prepare(self) -> bool:
+        """Create the cache folder; False when it cannot be written (then nothing is cached)."""
+        return self.enabled and _prepare_dir(self.dir)
 
     def get(self, key: str) -> Entry | None:
         return self._shard(self.shard_of(key)).get(key)
@@ -79,20 +136,33 @@ class SummaryCache:
         self._shard(shard)[key] = entry
         self._dirty.add(shard)
 
+    def _site_shard(self, shard: int) -> dict[str, tuple[str, str, dict]]:
+        sites = self._sites.get(shard)
+        if sites is None:
+            sites = _load_pickle(self._sites_file(shard)) if self.enabled else {}
+            self._sites[shard] = sites
+        return sites
+
+    def sites(self, key: str, content: str) -> tuple[str, dict] | None:
+        """(project key, classified sites) stored for the file ``key`` with content digest ``content``."""
+        stored = self._site_shard(self.shard_of(key)).get(key)
+        return (stored[1], stored[2]) if stored is not None and stored[0] == content else None
+
+    def put_sites(self, key: str, content: str, project: str, sites: dict) -> None:
+        shard = self.shard_of(key)
+        self._site_shard(shard)[key] = (content, project, sites)
+        self._dirty_sites.add(shard)
+
     def save(self) -> None:
-        if not (self.enabled and self._dirty):
+        if not (self._dirty or self._dirty_sites) or not self.prepare():
             return
         try:
-            self.dir.mkdir(exist_ok=True)
-            gitignore = self.dir / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# created by asgi-migrate\n*\n")
             for shard in sorted(self._dirty):
-                fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".summaries-", suffix=".tmp")
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump((_FORMAT, self._shards[shard]), fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self._file(shard))
+                write_atomically(self.shard_file(shard), encode_shard(self._shards[shard]))
             self._dirty.clear()
+            for shard in sorted(self._dirty_sites):
+                write_atomically(self._sites_file(shard), encode_shard(self._sites[shard]))
+            self._dirty_sites.clear()
         except OSError:
             pass  # a read-only checkout still scans; it just stays cold
 
@@ -107,18 +177,7 @@ class ResultsCache:
         self.enabled = enabled
 
     def _read(self) -> dict:
-        try:
-            with open(self.file, "rb") as fh:
-                fmt, data = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            return {}
-        return data if fmt == _FORMAT and isinstance(data, dict) else {}
-
-    def get(self, key: str, fingerprint: str):
-        if not self.enabled:
-            return None
-        stored = self._read().get(key)
-        return stored[1] if stored is not None and stored[0] == fingerprint else None
+        return _load_pickle(self.file)
 
     def stored(self, key: str) -> tuple | None:
         """(fingerprint, payload, stamps, config key) of the last scan of ``key``, whatever changed since."""
@@ -137,14 +196,7 @@ class ResultsCache:
         if len(data) > 16:  # keep the most recent few path sets
             for old in list(data)[:-16]:
                 del data[old]
-        try:
-            self.dir.mkdir(exist_ok=True)
-            gitignore = self.dir / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# created by asgi-migrate\n*\n")
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".results-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump((_FORMAT, data), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.file)
-        except OSError:
-            pass
+        if not _prepare_dir(self.dir):
+            return
+        with contextlib.suppress(OSError):
+            write_atomically(self.file, encode_shard(data))

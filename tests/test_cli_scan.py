@@ -205,6 +205,64 @@ def test_parallel_summaries_match_serial(tmp_path: Path) -> None:
     assert len(serial.findings) == 80
 
 
+def test_parallel_cold_scan_writes_the_cache_from_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers write the shards no run wrote yet; shards already on disk are merged by the parent. Either
+    way a later run finds every summary, and the findings equal an uncached scan's."""
+    import asgi_migrate.cli.engine as engine
+
+    for i in range(80):
+        (tmp_path / f"m{i}.py").write_text(f"import time\nasync def f{i}():\n    time.sleep({i})\n")
+    config = Config(root=tmp_path)
+    expected = [(f.path, f.line) for f in scan([tmp_path], config, jobs=1, use_cache=False).findings]
+    cache_dir = tmp_path / ".asgi-migrate-cache"
+    cold = scan([tmp_path], config, jobs=2)
+    assert cold.cache_hits == 0 and [(f.path, f.line) for f in cold.findings] == expected
+    shards = sorted(cache_dir.glob("summaries-*.pickle"))
+    assert len(shards) > 32 and len(sorted(cache_dir.glob("sites-*.pickle"))) == len(shards)
+    warm = scan([tmp_path], config, jobs=2)
+    assert warm.cache_hits == 80 and [(f.path, f.line) for f in warm.findings] == expected
+    # half the shards lost, a few files edited in the others: both kinds of worker task in one run
+    monkeypatch.setattr(engine, "_PARALLEL_THRESHOLD", 1)
+    for shard in shards[::2]:
+        shard.unlink()
+    for i in range(0, 80, 7):
+        (tmp_path / f"m{i}.py").write_text(f"import time\n\n\nasync def f{i}():\n    time.sleep({i})\n")
+    expected = [(f.path, f.line) for f in scan([tmp_path], config, jobs=1, use_cache=False).findings]
+    mixed = scan([tmp_path], config, jobs=2)
+    assert 0 < mixed.cache_hits < 80 and [(f.path, f.line) for f in mixed.findings] == expected
+    again = scan([tmp_path], config, jobs=2)
+    assert again.cache_hits == 80 and [(f.path, f.line) for f in again.findings] == expected
+
+
+def test_edited_files_summarised_while_the_cache_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files edited since the last scan are summarised in a worker started before the cache is read: the
+    result equals an uncached scan's, and the next run finds the new summary in the cache."""
+    import asgi_migrate.cli.engine as engine
+
+    monkeypatch.setattr(engine, "_PREFETCH_BYTES", 0)
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text(f"import time\nasync def f{i}():\n    time.sleep({i})\n")
+    config = Config(root=tmp_path)
+    scan([tmp_path], config, jobs=1, need_analysis=False)
+    started: list[list[str]] = []
+    real = engine._prefetch
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        pool, prefetched = real(*args)
+        started.append(sorted(prefetched))
+        return pool, prefetched
+
+    monkeypatch.setattr(engine, "_prefetch", spy)
+    edit = "import time\n\n\nasync def f3():\n    pass\n\n\nasync def g():\n    time.sleep(3)\n"
+    (tmp_path / "m3.py").write_text(edit)
+    edited = scan([tmp_path], config, jobs=1, need_analysis=False)
+    expected = [(f.path, f.line) for f in scan([tmp_path], config, jobs=1, use_cache=False).findings]
+    assert started[0] == ["m3.py"] and [(f.path, f.line) for f in edited.findings] == expected
+    assert ("m3.py", 9) in expected and edited.cache_hits == 5
+    again = scan([tmp_path], config, jobs=1)
+    assert again.cache_hits == 6 and [(f.path, f.line) for f in again.findings] == expected
+
+
 def test_rule_pages_are_generated_from_the_catalog() -> None:
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == rule_pages_markdown(), "run `asgi-migrate rules -o docs/rules.md`"
