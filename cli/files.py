@@ -40,18 +40,32 @@ class _Excluder:
         return bool((self.name and self.name(name)) or (self.path and self.path(rel)))
 
 
-def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = None) -> tuple[str, bool]:
+def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = None,
+                packages: dict[str, str] | None = None) -> tuple[str, bool]:
     """Dotted module name of ``path``.
 
     The package root is the parent of the highest folder (below the project root) that has an
     ``__init__.py``; folders between it and the file without one are PEP 420 namespace subpackages
     (wheels such as open-webui's ship them). With no ``__init__.py`` above, the file is a top-level module.
     Without a project root, the walk stops at the first folder that is not a package.
+    ``package_dirs`` and ``packages`` remember, per folder, whether it has an ``__init__.py`` and its
+    dotted package name, for the next file of the same folder.
     """
-    text = os.fspath(path)
-    folder, name = os.path.split(text)
+    folder, name = os.path.split(os.fspath(path))
     is_package = name == "__init__.py"
-    stop = str(root) if root is not None else None
+    package = packages.get(folder) if packages is not None else None
+    if package is None:
+        package = _package(folder, package_dirs, str(root) if root is not None else None)
+        if packages is not None:
+            packages[folder] = package
+    stem = os.path.splitext(name)[0]
+    if is_package:
+        return package or stem, True
+    return f"{package}.{stem}" if package else stem, False
+
+
+def _package(folder: str, package_dirs: dict[str, bool], stop: str | None) -> str:
+    """Dotted package name of ``folder`` ("" for a top-level folder)."""
     folders: list[str] = []  # innermost first
     while True:
         if stop is not None and (folder == stop or not folder.startswith(stop + os.sep)):
@@ -68,11 +82,7 @@ def module_name(path: Path, package_dirs: dict[str, bool], root: Path | None = N
             break
         folder = parent
     top = max((i for i, f in enumerate(folders) if package_dirs[f]), default=-1)
-    parts = [os.path.basename(f) for f in reversed(folders[: top + 1])]
-    stem = os.path.splitext(name)[0]
-    if not is_package:
-        parts.append(stem)
-    return ".".join(parts) or stem, is_package
+    return ".".join(os.path.basename(f) for f in reversed(folders[: top + 1]))
 
 
 def discover(paths: list[Path], config: Config) -> list[SourceFile]:
@@ -104,10 +114,11 @@ def discover(paths: list[Path], config: Config) -> list[SourceFile]:
                     continue
                 found[Path(folder, name)] = None
     package_dirs: dict[str, bool] = {}
+    packages: dict[str, str] = {}
     out = []
     base = str(root) + os.sep
     for path in found:
-        module, is_package = module_name(path, package_dirs, root)
+        module, is_package = module_name(path, package_dirs, root, packages)
         text = str(path)
         rel = text[len(base):].replace(os.sep, "/") if text.startswith(base) else _rel(path, root)
         out.append(SourceFile(path, rel, module, is_package))
