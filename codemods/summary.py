@@ -160,11 +160,14 @@ class _Builder:
         self.package = module if is_package else module.rpartition(".")[0]
         self.summary = ModuleSummary(module, path, is_package)
         self.lines = source.splitlines()
+        self.ascii = source.isascii()  # then every column is already a character column
         self.ctx = _Ctx(None, self.summary.globals, None, False)
         self.scope: list[str] = [module]
 
     # ----- positions --------------------------------------------------------------------
     def _col(self, line: int, col: int) -> int:
+        if self.ascii:
+            return col
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         if text.isascii():
             return col
@@ -290,6 +293,33 @@ class _Builder:
             self.expr(key)
             if base is not None and isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return ("item", base, key.value)
+            return None
+        # common nodes whose children are all expressions, visited in field order like the generic walk
+        # below, without its per-child dispatch (operators and contexts have nothing to visit)
+        if t is ast.Compare:
+            self.expr(node.left)  # type: ignore[attr-defined]
+            for comparator in node.comparators:  # type: ignore[attr-defined]
+                self.expr(comparator)
+            return None
+        if t is ast.BoolOp or t is ast.JoinedStr:
+            for value in node.values:  # type: ignore[attr-defined]
+                self.expr(value)
+            return None
+        if t is ast.Tuple:
+            for elt in node.elts:  # type: ignore[attr-defined]
+                self.expr(elt)
+            return None
+        if t is ast.UnaryOp:
+            self.expr(node.operand)  # type: ignore[attr-defined]
+            return None
+        if t is ast.IfExp:
+            self.expr(node.test)  # type: ignore[attr-defined]
+            self.expr(node.body)  # type: ignore[attr-defined]
+            self.expr(node.orelse)  # type: ignore[attr-defined]
+            return None
+        if t is ast.FormattedValue:
+            self.expr(node.value)  # type: ignore[attr-defined]
+            self.expr(node.format_spec)  # type: ignore[attr-defined]
             return None
         if t is ast.Dict or t is ast.DictComp:
             for child in ast.iter_child_nodes(node):
