@@ -199,7 +199,11 @@ def build_summaries(files: list[SourceFile], cache: SummaryCache, jobs: int,
                     step.advance()
             for f, future, st in todo:
                 if isinstance(future, Future):
-                    _keep(f, st, future.result(), cache, got)
+                    try:
+                        result = future.result()
+                    except Exception:  # the worker died (BrokenProcessPool...): do it here instead
+                        result = _work((str(f.path), f.module, f.rel, f.is_package))
+                    _keep(f, st, result, cache, got)
                     step.advance()
     finally:
         step.close()
