@@ -249,10 +249,10 @@ def call_graph_dependencies(result) -> dict[str, set[str]]:
     if analysis is None:
         return deps
     module_of = analysis.project.function_module
-    for qualname, sites in analysis.sites.items():
+    for qualname, fn in analysis.project.functions.items():
         caller = module_of.get(qualname)
-        for s in sites:
-            callee = module_of.get(s.target) if s.target in analysis.blocking else None
+        for _, _, target, _ in analysis.edges(fn):
+            callee = module_of.get(target) if target in analysis.blocking else None
             if caller is not None and callee is not None and callee.path != caller.path:
                 deps.setdefault(caller.path, set()).add(callee.path)
     for f in result.findings:
@@ -275,10 +275,10 @@ def call_graph(result) -> dict[str, set[str]]:
     if analysis is None:
         return graph
     module_of = analysis.project.function_module
-    for qualname, sites in analysis.sites.items():
+    for qualname, fn in analysis.project.functions.items():
         caller = module_of.get(qualname)
-        for s in sites:
-            callee = module_of.get(s.target) if s.target else None
+        for _, _, target, _ in analysis.edges(fn):
+            callee = module_of.get(target) if target else None
             if caller is not None and callee is not None and callee.path != caller.path:
                 graph.setdefault(caller.path, set()).add(callee.path)
     return graph

@@ -151,6 +151,7 @@ class Analysis:
         self.sites: dict[str, list[_Site]] = {}
         # sync function -> (code, chain of hops to the catalog API, api target, linter code, native)
         self.blocking: dict[str, tuple[str, list[Hop], str, str, str]] = {}
+        self._async_edges: dict[str, list[tuple[Match | None, str | None]]] = {}  # filled by ``solve``
         # findings silenced by a suppression comment or per-module configuration (for the manifest)
         self.suppressed: list[Finding] = []
         self.hazards: list[Finding] = []
@@ -284,7 +285,7 @@ class Analysis:
         how = _describe(receiver) if receiver is not None else ""
         return f"receiver is `{type_name}`" + (f" ({how})" if how else "")
 
-    def _edges(self, fn: FunctionSummary) -> list[tuple[CallSite, Match | None, str | None, bool]]:
+    def edges(self, fn: FunctionSummary) -> list[tuple[CallSite, Match | None, str | None, bool]]:
         """(site, catalog match, project target, opens a session) of the sites that are something: what
         the call-graph passes need, read straight from ``reuse`` without building ``_Site`` objects."""
         if fn.qualname not in self.sites:
@@ -312,11 +313,14 @@ class Analysis:
         queue: deque[str] = deque()
         for q, fn in self.project.functions.items():
             module = self.project.function_module[q]
-            edges = self._edges(fn)
+            edges = self.edges(fn)
             for site, _, target, _ in edges:
                 if target is not None:
                     callers.setdefault(target, []).append((q, site))
             if fn.is_async:
+                # what can make a finding in it (read back by ``findings``): direct matches, unawaited calls
+                self._async_edges[q] = [(match, target) for site, match, target, _ in edges
+                                        if match is not None or (target is not None and not site.awaited)]
                 continue
             for site, match, _, _ in edges:
                 if match is None or match.api.code in DIRECT_ONLY:
@@ -346,8 +350,12 @@ class Analysis:
     def findings(self) -> list[Finding]:
         self.solve()
         out: list[Finding] = []
+        uncertain = self.options.include_uncertain  # uncertain sites are not edges: every function is read
         for q, fn in self.project.functions.items():
-            if fn.is_async:
+            # an async function that calls nothing blocking (no match, no unawaited call of a blocking
+            # function) has no finding: its sites need not be decoded
+            if fn.is_async and (uncertain or any(match is not None or target in self.blocking
+                                                 for match, target in self._async_edges.get(q, ()))):
                 out += self._findings_in(fn)
         out.sort(key=lambda f: (f.path, f.line, f.col, f.code))
         self.hazards = sorted(self._pool_hazards(), key=lambda f: (f.path, f.line, f.col))
@@ -369,7 +377,7 @@ class Analysis:
         for q, fn in self.project.functions.items():
             if fn.is_async:
                 continue
-            for _, _, target, opens_session in self._edges(fn):
+            for _, _, target, opens_session in self.edges(fn):
                 if target is not None:
                     callers.setdefault(target, []).append(q)
                 if opens_session and q not in opens:
