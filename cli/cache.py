@@ -76,12 +76,11 @@ def _prepare_dir(folder: Path) -> bool:
 
 
 def _load_pickle(path: Path) -> dict:
+    """What ``encode_shard`` wrote to ``path``; {} when it is missing, unreadable or of another format."""
     try:
-        with open(path, "rb") as fh:
-            fmt, entries = pickle.load(fh)
+        return decode_shard(path.read_bytes())
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
         return {}
-    return entries if fmt == _FORMAT and isinstance(entries, dict) else {}
 
 
 class SummaryCache:
